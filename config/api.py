@@ -1,0 +1,103 @@
+"""The JSON API at /api/v1/: one NinjaAPI, routers from each app, every error as RFC 9457 problem JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from kezek.accounts.api import router as accounts_router
+from kezek.core.errors import domain_error_response, problem_response
+from kezek.domain.errors import DomainError
+from kezek.people.api import router as people_router
+
+log = logging.getLogger("kezek.api")
+
+api = NinjaAPI(
+    title="Kezek API",
+    version="1",
+    description="Kindergarten queue, allocation rounds and club vouchers. Errors are RFC 9457 problem JSON.",
+    urls_namespace="api",
+)
+api.add_router("/auth", accounts_router, tags=["sign-in and sessions"])
+api.add_router("/people", people_router, tags=["people and registry"])
+
+
+@api.get("/health", tags=["operations"], summary="Liveness check")
+def health(request: HttpRequest) -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError):
+    return domain_error_response(request, exc)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError):
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", [])], "type": e.get("type", "invalid"), "msg": e.get("msg", "")}
+        for e in exc.errors
+    ]
+    malformed = any(e["type"] in {"json_invalid", "value_error.jsondecode"} for e in errors)
+    if malformed:
+        return problem_response(
+            request,
+            status=400,
+            code="malformed_json",
+            title=_("The request body is not valid JSON."),
+            detail=_("Send a JSON object with the fields described in the API documentation."),
+        )
+    return problem_response(
+        request,
+        status=422,
+        code="validation_error",
+        title=_("Some fields are missing or have the wrong type."),
+        detail=_("Correct the fields listed in 'errors' and send the request again."),
+        errors=errors,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError):
+    return problem_response(
+        request, status=401, code="unauthenticated", title=_("You are not signed in."), detail=_("Sign in and try again.")
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig):
+    return problem_response(
+        request, status=413, code="body_too_large", title=_("The request is too large."), detail=_("Send a smaller request.")
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404):
+    return problem_response(request, status=404, code="not_found", title=_("Not found."))
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request: HttpRequest, exc: PermissionDenied):
+    return problem_response(request, status=403, code="forbidden", title=_("You are not allowed to do this."))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError):
+    return problem_response(request, status=exc.status_code, code=f"http_{exc.status_code}", title=str(exc))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception):
+    log.exception("unhandled API error", extra={"request_id": getattr(request, "request_id", None)})
+    return problem_response(
+        request,
+        status=500,
+        code="internal_error",
+        title=_("Something went wrong on our side."),
+        detail=_("Nothing was changed. Try again in a minute; if it keeps failing, contact support with the request id."),
+    )

@@ -1,0 +1,203 @@
+"""Kezek settings: one module, configured from environment variables.
+
+Unset variables give a working development set-up on embedded SQLite; production sets
+DATABASE_URL (PostgreSQL), REDIS_URL, SECRET_KEY and the delivery settings.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("KEZEK_DATA_DIR", BASE_DIR / "var"))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _secret_key() -> str:
+    # Every process must sign with the same key, so a development key is kept on disk, never in memory only.
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "kezek.core",
+    "kezek.geo",
+    "kezek.people",
+    "kezek.organisations",
+    "kezek.accounts",
+    "kezek.audit",
+    "kezek.notifications",
+    "kezek.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "kezek.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kezek.accounts.middleware.SessionTrackingMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+SQLITE_PATH = DATA_DIR / "kezek.sqlite3"
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue instead of failing to upgrade.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+if name := os.environ.get("KEZEK_TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": name}
+IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "web:staff-signin"
+
+# --- Redis (optional) -----------------------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    # A database cache is shared by every process; a local-memory cache would not be.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "kezek_cache"}}
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and env_bool("HTTPS", False))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Languages ------------------------------------------------------------------------------------
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "src" / "kezek" / "locale"]
+USE_I18N = True
+TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Almaty")
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Uploaded documents live outside the web root and are served only through permission checks.
+MEDIA_ROOT = Path(os.environ.get("KEZEK_PRIVATE_MEDIA_ROOT", DATA_DIR / "private"))
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("KEZEK_MAX_BODY_BYTES", 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Notifications --------------------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if not DEBUG else "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kezek <no-reply@kezek.kz>")
+
+KEZEK_SMS_BACKEND = os.environ.get("KEZEK_SMS_BACKEND", "file")  # console | file | http
+KEZEK_SMS_FILE_PATH = os.environ.get("KEZEK_SMS_FILE_PATH", str(DATA_DIR / "sms.jsonl"))
+KEZEK_SMS_HTTP_URL = os.environ.get("KEZEK_SMS_HTTP_URL", "")
+KEZEK_SMS_HTTP_TOKEN = os.environ.get("KEZEK_SMS_HTTP_TOKEN", "")
+KEZEK_SMS_HTTP_TIMEOUT = float(os.environ.get("KEZEK_SMS_HTTP_TIMEOUT", "10"))
+KEZEK_OUTBOX_MAX_ATTEMPTS = env_int("KEZEK_OUTBOX_MAX_ATTEMPTS", 12)
+KEZEK_OUTBOX_LEASE_SECONDS = env_int("KEZEK_OUTBOX_LEASE_SECONDS", 60)
+
+# --- Sign-in --------------------------------------------------------------------------------------
+KEZEK_OTP_TTL_SECONDS = env_int("KEZEK_OTP_TTL_SECONDS", 5 * 60)
+KEZEK_OTP_MAX_ATTEMPTS = env_int("KEZEK_OTP_MAX_ATTEMPTS", 5)
+KEZEK_OTP_LOCK_SECONDS = env_int("KEZEK_OTP_LOCK_SECONDS", 15 * 60)
+KEZEK_OTP_SENDS_PER_PHONE_PER_HOUR = env_int("KEZEK_OTP_SENDS_PER_PHONE_PER_HOUR", 5)
+KEZEK_OTP_SENDS_PER_IP_PER_HOUR = env_int("KEZEK_OTP_SENDS_PER_IP_PER_HOUR", 30)
+KEZEK_STAFF_SIGNIN_ATTEMPTS_PER_15_MIN = env_int("KEZEK_STAFF_SIGNIN_ATTEMPTS_PER_15_MIN", 10)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,1 @@
+"""Kezek: fair, verifiable access to state-funded kindergarten places and club vouchers."""

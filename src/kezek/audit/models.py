@@ -1,0 +1,51 @@
+"""The append-only audit trail: each event carries the hash of the one before it (a hash chain)."""
+
+from django.db import models
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("audit events are append-only")
+
+    def delete(self):
+        raise PermissionError("audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, before and after, when; ``hash`` covers all of it and ``prev_hash``."""
+
+    seq = models.BigIntegerField(unique=True, help_text="Position in the chain, from 1, without gaps")
+    occurred_at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True, blank=True, help_text="accounts.User id; kept if the user is removed")
+    actor_label = models.CharField(max_length=255, blank=True)
+    action = models.CharField(max_length=100, db_index=True)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=100, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def save(self, *args, **kwargs):
+        # Append-only: an event is written once, by audit_record, and never rewritten.
+        if not self._state.adding:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit events are append-only")
+
+
+class AuditHead(models.Model):
+    """The chain's head: locking this row serialises appends so every event links to its predecessor."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
