@@ -1,0 +1,65 @@
+"""Writing the audit trail. Call ``audit_record`` inside the transaction of the change it records."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from kezek.audit.models import AuditEvent, AuditHead
+from kezek.domain.audit_chain import GENESIS_HASH, HASHED_FIELDS, event_hash
+
+
+def _json_safe(value: Any) -> Any:
+    return None if value is None else json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def audit_event_fields(event: AuditEvent) -> dict[str, Any]:
+    """The hashed fields of a stored event, serialised exactly as when it was hashed."""
+    fields = {name: getattr(event, name) for name in HASHED_FIELDS}
+    fields["occurred_at"] = event.occurred_at.astimezone(timezone.UTC).isoformat(timespec="microseconds")
+    fields["hash"] = event.hash
+    return fields
+
+
+def audit_record(
+    *,
+    actor: Any | None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    request_id: str = "",
+) -> AuditEvent:
+    """Append one event to the hash chain (rule: every state change is audited in its own transaction).
+
+    Must run inside ``transaction.atomic()``: the head row lock serialises appends until commit.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record must be called inside the transaction of the change it records")
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+    head, _ = AuditHead.objects.select_for_update().get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS_HASH})
+    event = AuditEvent(
+        seq=head.seq + 1,
+        occurred_at=timezone.now(),
+        actor_id=getattr(actor, "pk", None),
+        actor_label=str(actor) if actor is not None else "system",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=_json_safe(before),
+        after=_json_safe(after),
+        request_id=request_id or "",
+        prev_hash=head.hash,
+    )
+    event.hash = event_hash(audit_event_fields(event))
+    event.save(force_insert=True)
+    AuditHead.objects.filter(id=1).update(seq=event.seq, hash=event.hash)
+    return event
