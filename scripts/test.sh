@@ -31,7 +31,8 @@ phase "unit tests (SQLite-free, pure domain) with branch coverage"
 .venv/bin/python -m coverage report --include='src/kezek/domain/*' --fail-under=100 || { echo "kezek.domain must keep 100% branch coverage" >&2; status=1; }
 
 phase "integration tests on SQLite"
-"${PYTEST[@]}" tests/integration --junitxml="$RESULTS/integration-sqlite.xml" || status=1
+# A file, not :memory:, so that tests can start worker and server subprocesses on the same database.
+KEZEK_TEST_DB_NAME="$KEZEK_DATA_DIR/test.sqlite3" "${PYTEST[@]}" tests/integration --junitxml="$RESULTS/integration-sqlite.xml" || status=1
 
 phase "integration tests on PostgreSQL ($PG_URL)"
 DATABASE_URL="$PG_URL" "${PYTEST[@]}" tests/integration --junitxml="$RESULTS/integration-postgres.xml" || status=1
