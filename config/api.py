@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -37,21 +37,24 @@ def on_domain_error(request: HttpRequest, exc: DomainError):
     return domain_error_response(request, exc)
 
 
+def _malformed_json(request: HttpRequest):
+    return problem_response(
+        request,
+        status=400,
+        code="malformed_json",
+        title=_("The request body is not valid JSON."),
+        detail=_("Send a JSON object with the fields described in the API documentation."),
+    )
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError):
     errors = [
         {"loc": [str(p) for p in e.get("loc", [])], "type": e.get("type", "invalid"), "msg": e.get("msg", "")}
         for e in exc.errors
     ]
-    malformed = any(e["type"] in {"json_invalid", "value_error.jsondecode"} for e in errors)
-    if malformed:
-        return problem_response(
-            request,
-            status=400,
-            code="malformed_json",
-            title=_("The request body is not valid JSON."),
-            detail=_("Send a JSON object with the fields described in the API documentation."),
-        )
+    if any(e["type"] in {"json_invalid", "value_error.jsondecode"} for e in errors):
+        return _malformed_json(request)
     return problem_response(
         request,
         status=422,
@@ -88,7 +91,19 @@ def on_forbidden(request: HttpRequest, exc: PermissionDenied):
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError):
+    # ninja reports a body it cannot decode (bad JSON, bad UTF-8) as HttpError(400) caused by a ValueError.
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        return _malformed_json(request)
     return problem_response(request, status=exc.status_code, code=f"http_{exc.status_code}", title=str(exc))
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious(request: HttpRequest, exc: SuspiciousOperation):
+    # Too many form fields or files, a bad Host and the like: the client's fault, never a 500.
+    return problem_response(
+        request, status=400, code="bad_request", title=_("The request could not be read."),
+        detail=_("Check the request against the API documentation."),
+    )
 
 
 @api.exception_handler(Exception)

@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "kezek.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "kezek.core.middleware.ApiProblemMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -168,14 +169,24 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("KEZEK_MAX_BODY_BYTES", 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Notifications --------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if not DEBUG else "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
-EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
+_EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+if _EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+    _EMAIL_OPTIONS = {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": env_int("EMAIL_PORT", 25),
+        "username": os.environ.get("EMAIL_HOST_USER", ""),
+        "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+        "timeout": env_int("EMAIL_TIMEOUT", 10),
+    }
+elif _EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+    _EMAIL_OPTIONS = {"file_path": os.environ.get("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))}
+else:
+    _EMAIL_OPTIONS = {}
+MAILERS = {"default": {"BACKEND": _EMAIL_BACKEND, "OPTIONS": _EMAIL_OPTIONS}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kezek <no-reply@kezek.kz>")
 
 KEZEK_SMS_BACKEND = os.environ.get("KEZEK_SMS_BACKEND", "file")  # console | file | http
@@ -185,6 +196,10 @@ KEZEK_SMS_HTTP_TOKEN = os.environ.get("KEZEK_SMS_HTTP_TOKEN", "")
 KEZEK_SMS_HTTP_TIMEOUT = float(os.environ.get("KEZEK_SMS_HTTP_TIMEOUT", "10"))
 KEZEK_OUTBOX_MAX_ATTEMPTS = env_int("KEZEK_OUTBOX_MAX_ATTEMPTS", 12)
 KEZEK_OUTBOX_LEASE_SECONDS = env_int("KEZEK_OUTBOX_LEASE_SECONDS", 60)
+
+# --- Civil registry ---------------------------------------------------------------------------------
+# "database": the imported registry extract (kezek.people.registry.DatabaseRegistry); or a dotted path.
+KEZEK_REGISTRY_BACKEND = os.environ.get("KEZEK_REGISTRY_BACKEND", "database")
 
 # --- Sign-in --------------------------------------------------------------------------------------
 KEZEK_OTP_TTL_SECONDS = env_int("KEZEK_OTP_TTL_SECONDS", 5 * 60)

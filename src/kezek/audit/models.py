@@ -3,12 +3,33 @@
 from django.db import models
 
 
+class AppendOnlyError(PermissionError):
+    """Raised by any attempt to rewrite or remove audit events through the ORM."""
+
+    def __init__(self) -> None:
+        super().__init__("audit events are append-only")
+
+
 class AppendOnlyQuerySet(models.QuerySet):
+    # Every ORM path that rewrites or removes rows, including the internal ones bulk and cascade use.
     def update(self, **kwargs):
-        raise PermissionError("audit events are append-only")
+        raise AppendOnlyError()
+
+    def _update(self, values):
+        raise AppendOnlyError()
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError()
 
     def delete(self):
-        raise PermissionError("audit events are append-only")
+        raise AppendOnlyError()
+
+    def _raw_delete(self, using):
+        raise AppendOnlyError()
+
+    def bulk_create(self, objs, *args, **kwargs):
+        # Appending skips the chain unless it goes through audit_record, one event at a time.
+        raise AppendOnlyError()
 
 
 class AuditEvent(models.Model):
@@ -36,11 +57,11 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         # Append-only: an event is written once, by audit_record, and never rewritten.
         if not self._state.adding:
-            raise PermissionError("audit events are append-only")
+            raise AppendOnlyError()
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise PermissionError("audit events are append-only")
+        raise AppendOnlyError()
 
 
 class AuditHead(models.Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -14,15 +15,23 @@ from kezek.domain.audit_chain import GENESIS_HASH, HASHED_FIELDS, event_hash
 
 
 def _json_safe(value: Any) -> Any:
-    return None if value is None else json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    # Stored exactly as hashed: dates, decimals and UUIDs become strings; NaN is refused (jsonb rejects it).
+    return None if value is None else json.loads(json.dumps(value, cls=DjangoJSONEncoder, allow_nan=False))
 
 
 def audit_event_fields(event: AuditEvent) -> dict[str, Any]:
     """The hashed fields of a stored event, serialised exactly as when it was hashed."""
     fields = {name: getattr(event, name) for name in HASHED_FIELDS}
-    fields["occurred_at"] = event.occurred_at.astimezone(timezone.UTC).isoformat(timespec="microseconds")
+    fields["occurred_at"] = event.occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds")
     fields["hash"] = event.hash
     return fields
+
+
+def _lock_head() -> AuditHead:
+    # The head row normally exists (migration 0002); a flushed test database recreates it here.
+    # Concurrent creators collide on the primary key and the loser re-reads the winner's row, locked.
+    head, _ = AuditHead.objects.select_for_update().get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS_HASH})
+    return head
 
 
 def audit_record(
@@ -45,12 +54,13 @@ def audit_record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-    head, _ = AuditHead.objects.select_for_update().get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS_HASH})
+    head = _lock_head()
     event = AuditEvent(
         seq=head.seq + 1,
+        # Taken after the lock so that times never go backwards along the chain.
         occurred_at=timezone.now(),
         actor_id=getattr(actor, "pk", None),
-        actor_label=str(actor) if actor is not None else "system",
+        actor_label=(str(actor) if actor is not None else "system")[:255],
         action=action,
         object_type=object_type,
         object_id=str(object_id),

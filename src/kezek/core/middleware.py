@@ -11,6 +11,9 @@ from django.http import HttpRequest, HttpResponse
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+API_PREFIX = "/api/"
+
+
 class RequestIdMiddleware:
     """Give every request an id (kept from X-Request-ID when well-formed) for logs, audit and errors."""
 
@@ -23,6 +26,42 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+class ApiProblemMiddleware:
+    """Under /api/, turn Django's and ninja's plain 404 and 405 answers into problem JSON like every other error.
+
+    Unknown routes never reach the API (the URL resolver answers them with the site's HTML page), and
+    ninja answers a wrong method in plain text; clients should get one error format from the API.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(API_PREFIX) or response.status_code not in (404, 405):
+            return response
+        if response.get("Content-Type", "").startswith(("application/problem+json", "application/json")):
+            return response
+        return self._problem(request, response)
+
+    @staticmethod
+    def _problem(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        from django.utils.translation import gettext as _
+
+        from kezek.core.errors import problem_response
+
+        if response.status_code == 404:
+            return problem_response(
+                request, status=404, code="not_found", title=_("Not found."),
+                detail=_("Check the address against the API documentation at /api/v1/docs."),
+            )
+        allowed = response.get("Allow", "")
+        return problem_response(
+            request, status=405, code="method_not_allowed", title=_("This method is not allowed here."),
+            detail=_("Use one of: %(methods)s.") % {"methods": allowed}, headers={"Allow": allowed},
+        )
 
 
 def client_ip(request: HttpRequest) -> str:

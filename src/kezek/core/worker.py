@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 log = logging.getLogger("kezek.worker")
 
@@ -47,15 +47,23 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _close_old_connections() -> None:
+    # Between tasks a worker drops broken or expired connections; inside a caller's transaction
+    # (a management command or a test running tasks) closing would abort that transaction instead.
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 def run_task(task: PeriodicTask) -> int:
-    close_old_connections()
+    """Run one task once; a failure is logged and counts as no work done, so other tasks still run."""
+    _close_old_connections()
     try:
         return task.func()
     except Exception:  # one failing task must not stop the others; the rows it left are retried
         log.exception("task %s failed", task.name)
         return 0
     finally:
-        close_old_connections()
+        _close_old_connections()
 
 
 def run_until_idle(names: list[str] | None = None, max_rounds: int = 1000) -> int:

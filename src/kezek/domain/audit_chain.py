@@ -1,16 +1,23 @@
 """The audit hash chain: each event's hash covers its content and the hash of the event before it.
 
-Verification walks events in order and names the first that breaks the chain: an edited event (its
-hash no longer matches its content), a deleted one (a gap in ``seq`` or a broken link), an inserted
-one (a repeated ``seq`` or a broken link).
+Verification walks events in ``seq`` order and names the first event that breaks the chain:
+
+- **edited**: its content no longer matches its hash (or, when its hash was recomputed, the next event
+  still links to the original);
+- **deleted**: a gap in ``seq``, later events renumbered down to hide a gap, or the chain ends before
+  the head (the last appended event) says it should;
+- **inserted**: an event that does not belong between its neighbours, events renumbered up to make
+  room for it, or events beyond the head.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -18,11 +25,30 @@ HASHED_FIELDS = (
     "seq", "occurred_at", "actor_id", "actor_label", "action", "object_type", "object_id", "before", "after",
     "request_id", "prev_hash",
 )
+# How far a renumbered event is searched for, and how many recent hashes are remembered to recognise
+# an event that links past inserted ones. Bounded so verification runs in constant memory.
+MAX_SHIFT = 64
+RECENT_HASHES = 4096
+
+EDITED, DELETED, INSERTED, HEAD_MISSING = "edited", "deleted", "inserted", "head_missing"
+
+
+def _normalise(value: Any) -> Any:
+    # PostgreSQL's jsonb prints integral numbers without a fraction or exponent (1e20 comes back as an
+    # integer) while SQLite keeps the text; hashing integral floats as exact decimal integers makes
+    # both read back to the same bytes. Keys are sorted by canonical_json, so jsonb reordering is harmless.
+    if isinstance(value, float) and value.is_integer():
+        return int(Decimal(repr(value)))
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    return value
 
 
 def canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces, the same bytes on every machine."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """JSON with sorted keys, no spaces and integral numbers as integers: the same bytes on every database."""
+    return json.dumps(_normalise(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def event_hash(event: Mapping[str, Any]) -> str:
@@ -34,8 +60,16 @@ def event_hash(event: Mapping[str, Any]) -> str:
 @dataclass(frozen=True)
 class ChainBreak:
     seq: int
-    problem: str  # edited | deleted | inserted | broken_link
+    problem: str  # edited | deleted | inserted | head_missing
     detail: str
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """What the chain's head record says: the last appended event's ``seq`` and ``hash``."""
+
+    seq: int
+    hash: str
 
 
 @dataclass(frozen=True)
@@ -49,19 +83,99 @@ class ChainReport:
         return self.first_break is None
 
 
-def verify_chain(events: Iterable[Mapping[str, Any]]) -> ChainReport:
-    """Walk events in ``seq`` order and report the first one that breaks the chain."""
-    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
-    for event in events:
-        count += 1
+def _original_seq(event: Mapping[str, Any]) -> int | None:
+    """The seq at which an event's hash still matches, if it was renumbered by up to MAX_SHIFT."""
+    seq = int(event["seq"])
+    for shift in range(1, MAX_SHIFT + 1):
+        for candidate in (seq - shift, seq + shift):
+            if candidate >= 1 and event_hash({**event, "seq": candidate}) == event["hash"]:
+                return candidate
+    return None
+
+
+class _Walk:
+    """State of one verification walk: the expected next seq, the last good hash, recent hashes."""
+
+    def __init__(self) -> None:
+        self.expected = 1
+        self.prev_hash = GENESIS_HASH
+        self.count = 0
+        self.recent: OrderedDict[str, int] = OrderedDict()
+
+    def accept(self, event: Mapping[str, Any]) -> None:
+        self.prev_hash, self.expected = event["hash"], int(event["seq"]) + 1
+        self.recent[event["hash"]] = int(event["seq"])
+        if len(self.recent) > RECENT_HASHES:
+            self.recent.popitem(last=False)
+
+    def check(self, event: Mapping[str, Any], following: Mapping[str, Any] | None) -> ChainBreak | None:
         seq = int(event["seq"])
-        if seq < expected_seq:
-            return ChainReport(count, prev_hash, ChainBreak(seq, "inserted", f"seq {seq} appears again"))
-        if seq > expected_seq:
-            return ChainReport(count, prev_hash, ChainBreak(expected_seq, "deleted", f"seq {expected_seq} to {seq - 1} missing"))
-        if event_hash(event) != event["hash"]:
-            return ChainReport(count, prev_hash, ChainBreak(seq, "edited", "content does not match its hash"))
-        if event["prev_hash"] != prev_hash:
-            return ChainReport(count, prev_hash, ChainBreak(seq, "broken_link", "does not link to the event before it"))
-        prev_hash, expected_seq = event["hash"], seq + 1
-    return ChainReport(count, prev_hash, None)
+        if seq < self.expected:
+            return ChainBreak(seq, INSERTED, f"seq {seq} appears twice")
+        if seq > self.expected:
+            return ChainBreak(self.expected, DELETED, f"seq {self.expected} to {seq - 1} missing")
+        if event_hash(event) == event["hash"]:
+            return self._check_link(event)
+        return self._explain_mismatch(event, following)
+
+    def _check_link(self, event: Mapping[str, Any]) -> ChainBreak | None:
+        seq = int(event["seq"])
+        if event["prev_hash"] == self.prev_hash:
+            return None
+        if (linked := self.recent.get(event["prev_hash"])) is not None:
+            return ChainBreak(linked + 1, INSERTED, f"seq {seq} links to seq {linked}; events in between were added")
+        if seq == 1:
+            return ChainBreak(1, EDITED, "the first event does not start from the genesis hash")
+        return ChainBreak(seq - 1, EDITED, f"its hash was rewritten; seq {seq} still links to the original")
+
+    def _explain_mismatch(self, event: Mapping[str, Any], following: Mapping[str, Any] | None) -> ChainBreak:
+        seq = int(event["seq"])
+        original = _original_seq(event)
+        if original is not None and original < seq:
+            return ChainBreak(original, INSERTED, f"the event first recorded as seq {original} now has seq {seq}")
+        if original is not None:
+            return ChainBreak(seq, DELETED, f"the event first recorded as seq {original} now has seq {seq}")
+        if following is not None and (
+            following["prev_hash"] == self.prev_hash or _original_seq(following) == seq
+        ):
+            return ChainBreak(seq, INSERTED, f"seq {seq + 1} links past it to seq {seq - 1}")
+        return ChainBreak(seq, EDITED, "its content does not match its hash")
+
+
+def _with_next(events: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
+    iterator = iter(events)
+    current = next(iterator, None)
+    while current is not None:
+        following = next(iterator, None)
+        yield current, following
+        current = following
+
+
+def _check_head(walk: _Walk, head: ChainHead | None) -> ChainBreak | None:
+    last = walk.expected - 1
+    if head is None:
+        return ChainBreak(last, HEAD_MISSING, "the head record is missing") if last else None
+    if head.seq > last:
+        return ChainBreak(last + 1, DELETED, f"the head says the chain ends at seq {head.seq}, it ends at seq {last}")
+    if head.seq < last:
+        return ChainBreak(head.seq + 1, INSERTED, f"the head says the chain ends at seq {head.seq}")
+    if head.hash != walk.prev_hash:
+        return ChainBreak(last, EDITED, "its hash differs from the one the head recorded")
+    return None
+
+
+def verify_chain(events: Iterable[Mapping[str, Any]], *, head: ChainHead | None = None, check_head: bool = False) -> ChainReport:
+    """Walk events in ``seq`` order and report the first one that breaks the chain.
+
+    With ``check_head`` the walk must also end exactly where ``head`` says (``None``: the head is missing).
+    """
+    walk = _Walk()
+    for event, following in _with_next(events):
+        walk.count += 1
+        if head is not None and int(event["seq"]) > head.seq:
+            return ChainReport(walk.count, walk.prev_hash, ChainBreak(head.seq + 1, INSERTED, f"beyond the head at seq {head.seq}"))
+        if problem := walk.check(event, following):
+            return ChainReport(walk.count, walk.prev_hash, problem)
+        walk.accept(event)
+    problem = _check_head(walk, head) if check_head else None
+    return ChainReport(walk.count, walk.prev_hash, problem)

@@ -1,0 +1,57 @@
+"""Back office for regions and districts: reference data, so only superusers may change it."""
+
+from django.contrib import admin
+
+from kezek.geo.models import District, Region
+
+
+class ReferenceDataAdmin(admin.ModelAdmin):
+    # Rows come from kezek.domain.geo (``kezek load-geo``); officers may look them up but not edit them.
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+
+class DistrictInline(admin.TabularInline):
+    model = District
+    fields = ("code", "name_kk", "name_ru", "name_en")
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+
+@admin.register(Region)
+class RegionAdmin(ReferenceDataAdmin):
+    list_display = ("code", "kind", "name_kk", "name_ru", "name_en")
+    list_filter = ("kind",)
+    search_fields = ("code", "name_kk", "name_ru", "name_en")
+    inlines = [DistrictInline]
+
+
+@admin.register(District)
+class DistrictAdmin(ReferenceDataAdmin):
+    list_display = ("code", "region", "name_kk", "name_ru", "name_en")
+    list_filter = ("region",)
+    list_select_related = ("region",)
+    search_fields = ("code", "name_kk", "name_ru", "name_en")
