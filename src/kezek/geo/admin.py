@@ -2,43 +2,18 @@
 
 from django.contrib import admin
 
+from kezek.core.admin import ReferenceDataPermissions
 from kezek.geo.models import District, Region
 
 
-class ReferenceDataAdmin(admin.ModelAdmin):
-    # Rows come from kezek.domain.geo (``kezek load-geo``); officers may look them up but not edit them.
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+class ReferenceDataAdmin(ReferenceDataPermissions, admin.ModelAdmin):
+    """Rows come from kezek.domain.geo (``kezek load-geo``); officers may look them up but not edit them."""
 
 
-class DistrictInline(admin.TabularInline):
+class DistrictInline(ReferenceDataPermissions, admin.TabularInline):
     model = District
     fields = ("code", "name_kk", "name_ru", "name_en")
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
 
 
 @admin.register(Region)

@@ -33,3 +33,15 @@ def test_anything_else_is_refused_with_a_hint(typed):
 def test_mask_hides_the_middle_digits():
     assert mask_phone("+77011234567") == "+7 701 *** ** 67"
     assert mask_phone("+7") == "**"
+
+
+@pytest.mark.parametrize(("typed", "reason"), [("abc", "unparseable"), ("+79161234567", "not_kz"), ("+77091234567", "not_mobile")])
+def test_the_reason_is_machine_readable(typed, reason):
+    with pytest.raises(InvalidPhone) as exc:
+        normalise_kz_mobile(typed)
+    assert exc.value.params == {"reason": reason}
+
+
+def test_e164_input_takes_the_fast_path_with_the_same_answer():
+    assert normalise_kz_mobile("+77471234567") == "+77471234567"
+    assert normalise_kz_mobile("8 (747) 123-45-67") == "+77471234567"

@@ -4,12 +4,10 @@ import pytest
 
 from kezek.domain.registry_records import (
     Benefit,
-    InvalidPhone,
     PersonRecord,
     Reason,
     Representative,
     csv_row_from_raw,
-    normalise_kz_mobile,
     raw_from_csv_row,
     validate_extract,
     validate_record,
@@ -115,14 +113,6 @@ def test_phone_must_be_a_kazakhstan_mobile(phone, detail):
 
 def test_phone_must_be_text():
     assert ("phone", "not_text", "") in codes(validate_record(raw(phone=7701), today=TODAY))
-
-
-def test_normalise_kz_mobile():
-    assert normalise_kz_mobile("+77011234567") == "+77011234567"
-    assert normalise_kz_mobile("8 (747) 123-45-67") == "+77471234567"
-    with pytest.raises(InvalidPhone) as exc:
-        normalise_kz_mobile("+77091234567")
-    assert exc.value.params == {"reason": "not_mobile"}
 
 
 def test_unknown_district_only_when_the_known_codes_are_given():

@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from kezek.domain.iin import age_in_years, build_iin, parse_iin
 from kezek.domain.names_kz import feminine_surname, kazakh_patronymic
-from kezek.domain.registry_records import normalise_kz_mobile, validate_extract
+from kezek.domain.phones import normalise_kz_mobile
+from kezek.domain.registry_records import validate_extract
 from kezek.domain.synthetic_registry import _Generator, generate_registry, shift_years
 
 TODAY = dt.date(2026, 11, 23)
