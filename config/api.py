@@ -11,6 +11,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kezek.accounts.api import router as accounts_router
+from kezek.applications.api import router as applications_router
+from kezek.applications.api_claims import router as claims_router
+from kezek.applications.api_position import router as position_router
 from kezek.core.errors import domain_error_response, problem_response
 from kezek.domain.errors import DomainError
 from kezek.people.api import router as people_router
@@ -25,6 +28,9 @@ api = NinjaAPI(
 )
 api.add_router("/auth", accounts_router, tags=["sign-in and sessions"])
 api.add_router("/people", people_router, tags=["people and registry"])
+api.add_router("/applications", applications_router, tags=["kindergarten queue"])
+api.add_router("/applications", claims_router, tags=["benefit rights"])
+api.add_router("/applications", position_router, tags=["queue position"])
 
 
 @api.get("/health", tags=["operations"], summary="Liveness check")

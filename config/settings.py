@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "kezek.accounts",
     "kezek.audit",
     "kezek.notifications",
+    "kezek.applications",
     "kezek.web",
 ]
 

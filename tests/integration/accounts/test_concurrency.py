@@ -12,7 +12,7 @@ from kezek.domain.errors import DomainError
 from tests.factories.accounts import make_adult_person
 from tests.integration.accounts.helpers import last_code
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
 def attempt(phone: str, code: str, ip: str) -> str:
