@@ -24,6 +24,7 @@ from kezek.web.forms import CodeForm, PhoneForm, StaffSigninForm
 
 # The phone typed at step 1, kept server-side until the code is verified or the user starts again.
 SIGNIN_PHONE_KEY = "kezek_signin_phone"
+SIGNIN_NEXT_KEY = "kezek_signin_next"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -60,8 +61,10 @@ def _sent_notice() -> str:
 @require_http_methods(["GET", "POST"])
 def parent_signin(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
+        if target := _safe_next(request):
+            request.session[SIGNIN_NEXT_KEY] = target
         if request.user.is_authenticated:
-            return redirect("web:account")
+            return HttpResponseRedirect(request.session.pop(SIGNIN_NEXT_KEY, None) or reverse("web:account"))
         if request.GET.get("step") == "code" and request.session.get(SIGNIN_PHONE_KEY):
             return _signin_step(request, "code", CodeForm(), notice=_sent_notice())
         request.session.pop(SIGNIN_PHONE_KEY, None)
@@ -108,8 +111,10 @@ def _signin_code(request: HttpRequest) -> HttpResponse:
         form.add_error("code", error_text(exc))
         return _signin_step(request, "code", form)
     request.session.pop(SIGNIN_PHONE_KEY, None)
+    # session_start rotates the session key but keeps its data, so the page the parent came for survives.
+    target = request.session.pop(SIGNIN_NEXT_KEY, None) or reverse("web:account")
     account_services.session_start(request=request, user=user)
-    return _go(request, reverse("web:account"))
+    return _go(request, target)
 
 
 def _signin_resend(request: HttpRequest) -> HttpResponse:

@@ -85,6 +85,14 @@ def test_one_child_is_singular():
     assert entry.text == "1 child with a priority right registered and stands ahead of you."
 
 
+def test_a_same_class_child_who_registered_earlier_and_got_the_right_later_is_counted():
+    mine = app(at(0), 1)
+    earlier = app(at(-5), 2)
+    Application.objects.filter(pk=earlier.pk).update(priority_class=1, priority_since=at(3))
+    app(at(-4), 1)  # had the same right before this application registered: already ahead, no change
+    assert derived(application_history(application=mine), "priority_ahead") == [(timezone.localtime(at(3)).date(), 1)]
+
+
 def test_children_ahead_who_left_the_queue():
     mine = app(at(0), 2)
     left = [app(at(-3), 2), app(at(-2), 2), app(at(5), 1)]  # two earlier general, one later first-priority

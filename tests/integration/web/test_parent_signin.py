@@ -192,3 +192,20 @@ def test_code_sms_is_in_the_page_language(sms_file):
     ask_code(client, person.phone)
     texts = [m["text"] for m in deliver_sms(sms_file) if m["to"] == person.phone]
     assert texts and texts[-1].startswith("Kezek-ке кіру коды:")
+
+
+def test_sign_in_returns_to_the_page_the_parent_came_for(sms_file):
+    person = make_adult_person()
+    client = english_client()
+    assert client.get("/signin/?next=/kindergarten/apply/").status_code == 200
+    ask_code(client, person.phone)
+    response = enter_code(client, code_sent_to(sms_file, person.phone))
+    assert response["Location"] == "/kindergarten/apply/"
+
+
+def test_next_pointing_to_another_site_is_ignored(sms_file):
+    person = make_adult_person()
+    client = english_client()
+    client.get("/signin/?next=https://evil.example/steal")
+    ask_code(client, person.phone)
+    assert enter_code(client, code_sent_to(sms_file, person.phone))["Location"] == "/account/"

@@ -291,9 +291,15 @@ def _daily_counts(qs: QuerySet[Application], moment: str, application: Applicati
 
 
 def _priority_arrivals(application: Application) -> list[HistoryEntry]:
-    # Children with a better class than this one who registered, or got that class, after this one registered.
+    # Children who stand ahead because of a priority right they registered with, or got, after this one
+    # registered: a better class, or the same priority class with an earlier registration time.
+    same_class_earlier = Q(
+        priority_class=application.priority_class,
+        priority_class__lt=PriorityClass.GENERAL,
+        registered_at__lt=application.registered_at,
+    )
     qs = _queue(district_id=application.district_id, age_group=application.age_group).filter(
-        priority_class__lt=application.priority_class
+        Q(priority_class__lt=application.priority_class) | same_class_earlier
     )
     return [
         HistoryEntry(
