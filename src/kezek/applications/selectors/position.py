@@ -10,7 +10,7 @@ of those keys.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -301,18 +301,14 @@ def _priority_arrivals(application: Application) -> list[HistoryEntry]:
     qs = _queue(district_id=application.district_id, age_group=application.age_group).filter(
         Q(priority_class__lt=application.priority_class) | same_class_earlier
     )
-    return [
-        HistoryEntry(
-            date=row["day"], kind="priority_ahead", count=row["n"], occurred_at=row["last"],
-            text=ngettext(
-                "%(count)d child with a priority right registered and stands ahead of you.",
-                "%(count)d children with priority rights registered and stand ahead of you.",
-                row["n"],
-            ) % {"count": row["n"]},
-            details={"count": row["n"]},
-        )
-        for row in _daily_counts(qs, "priority_since", application)
-    ]
+    return _daily_entries(
+        qs, "priority_since", application, kind="priority_ahead",
+        text=lambda n: ngettext(
+            "%(count)d child with a priority right registered and stands ahead of you.",
+            "%(count)d children with priority rights registered and stand ahead of you.",
+            n,
+        ),
+    )
 
 
 def _departures(application: Application) -> list[HistoryEntry]:
@@ -325,17 +321,23 @@ def _departures(application: Application) -> list[HistoryEntry]:
         .exclude(pk=application.pk)
         .filter(_ahead_of(application))
     )
+    return _daily_entries(
+        qs, "status_changed_at", application, kind="ahead_left",
+        text=lambda n: ngettext(
+            "%(count)d child ahead of you left the queue.", "%(count)d children ahead of you left the queue.", n
+        ),
+    )
+
+
+def _daily_entries(
+    qs: QuerySet, time_field: str, application: Application, *, kind: str, text: Callable[[int], str]
+) -> list[HistoryEntry]:
     return [
         HistoryEntry(
-            date=row["day"], kind="ahead_left", count=row["n"], occurred_at=row["last"],
-            text=ngettext(
-                "%(count)d child ahead of you left the queue.",
-                "%(count)d children ahead of you left the queue.",
-                row["n"],
-            ) % {"count": row["n"]},
-            details={"count": row["n"]},
+            date=row["day"], kind=kind, count=row["n"], occurred_at=row["last"],
+            text=text(row["n"]) % {"count": row["n"]}, details={"count": row["n"]},
         )
-        for row in _daily_counts(qs, "status_changed_at", application)
+        for row in _daily_counts(qs, time_field, application)
     ]
 
 
