@@ -60,7 +60,8 @@ def sign_in_parent(page, sms_file, phone: str) -> None:
     expect(code_field).to_be_visible()
     code_field.fill(sms_code(sms_file, phone))
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("heading", name="My account", level=1)).to_be_visible()
+    # Signing in returns the parent to the page they came for: the application wizard.
+    expect(page.get_by_role("heading", name="Step 1 of 6: Child")).to_be_visible()
 
 
 def test_parent_applies_changes_kindergartens_and_sees_the_position_move_after_review(page, browser, live_server, sms_file, queue):
@@ -69,8 +70,6 @@ def test_parent_applies_changes_kindergartens_and_sees_the_position_move_after_r
     sign_in_parent(page, sms_file, parent.phone)
 
     # Step 1: the child from the registry.
-    page.goto("/kindergarten/apply/")
-    expect(page.get_by_role("heading", name="Step 1 of 6: Child")).to_be_visible()
     page.get_by_label(re.compile(re.escape(child.full_name))).check()
     screenshot(page, "apply-child")
     page.get_by_role("button", name="Continue").click()
