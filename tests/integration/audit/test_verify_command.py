@@ -9,34 +9,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from tests.factories.audit import audit_events_record, sql
-
-
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    if connection.vendor == "sqlite":
-        name = str(db["NAME"])
-        if "memory" in name or name == "":
-            pytest.skip("the subprocess needs a file test database: set KEZEK_TEST_DB_NAME to a path")
-        return f"sqlite:///{Path(name).resolve()}"
-    auth = quote(db.get("USER") or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+from tests.subprocesses import kezek_command, subprocess_database_url
 
 
 def kezek_audit_verify() -> subprocess.CompletedProcess:
-    script = Path(sys.executable).with_name("kezek")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "kezek.cli"]
-    env = {**os.environ, "DATABASE_URL": database_url(), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = kezek_command()
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url(), "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("KEZEK_TEST_DB_NAME", None)
     return subprocess.run([*command, "audit", "verify"], env=env, cwd=settings.BASE_DIR,
                           capture_output=True, text=True, timeout=120)

@@ -10,40 +10,19 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from kezek.notifications.models import OutboxMessage
 from kezek.notifications.services import notification_enqueue, outbox_deliver_batch
+from tests.subprocesses import kezek_command, subprocess_database_url
 
 Status = OutboxMessage.Status
 STARTUP_TIMEOUT = 90  # two shared cores: Django's start-up can take a while under load
-
-
-def database_url() -> str:
-    """The URL of the test database this test is running on, for the worker subprocesses."""
-    db = settings.DATABASES["default"]
-    if connection.vendor == "sqlite":
-        name = str(db["NAME"])
-        if "memory" in name or name == "":
-            pytest.skip("worker subprocesses need a file test database: set KEZEK_TEST_DB_NAME to a path")
-        return f"sqlite:///{Path(name).resolve()}"
-    auth = quote(db.get("USER") or "", safe="")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
-def kezek_command() -> list[str]:
-    script = Path(sys.executable).with_name("kezek")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "kezek.cli"]
 
 
 class Workers:
@@ -53,7 +32,7 @@ class Workers:
         self.tmp_path = tmp_path
         self.env = {
             **os.environ,
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": subprocess_database_url(),
             "DB_CONN_MAX_AGE": "0",
             "PYTHONUNBUFFERED": "1",
             "KEZEK_SMS_BACKEND": "http",
