@@ -25,7 +25,7 @@ from kezek.applications.models import Application
 from kezek.applications.selectors.position import queue_csv_rows, queue_for_officer, queue_positions
 from kezek.core.errors import error_text
 from kezek.domain.errors import DomainError
-from kezek.geo.models import District
+from kezek.geo.selectors import district_list
 from kezek.web.views import mask_iin
 
 PAGE_SIZE = 50
@@ -52,9 +52,7 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         scope = district_scope(user)
-        districts = District.objects.select_related("region").order_by("region__code", "code")
-        if scope is not None:
-            districts = districts.filter(pk__in=scope)
+        districts = district_list(ids=scope)
         self.fields["district"].widget.choices = [("", _("choose a district"))] + [(d.pk, f"{d.region.name}: {d.name}") for d in districts]
         self.fields["district"].initial = getattr(user, "district_id", None)
 

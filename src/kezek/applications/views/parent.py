@@ -36,12 +36,13 @@ from kezek.applications.forms import (
 from kezek.applications.models import Application, BenefitClaim
 from kezek.applications.selectors import applications as app_selectors
 from kezek.applications.selectors import position as position_selectors
-from kezek.applications.selectors.rules import queue_rules_for
+from kezek.applications.selectors.rules import queue_rules_for, queue_rules_for_district
 from kezek.applications.services import submission
 from kezek.core.errors import error_text
 from kezek.domain.errors import DomainError
 from kezek.domain.iin import parse_iin
 from kezek.domain.queue import BENEFIT_CLASS, OPEN_STATUSES, PriorityClass, check_age
+from kezek.geo import selectors as geo_selectors
 from kezek.geo.models import District, Region
 from kezek.people.models import BenefitKind
 from kezek.people.registry import get_registry
@@ -118,7 +119,7 @@ def _parent_person(user):
 def _region_for(person) -> Region | None:
     if person.district_id:
         return person.district.region
-    return Region.objects.filter(code=DEFAULT_REGION_CODE).first() or Region.objects.first()
+    return geo_selectors.region_get_or_default(code=DEFAULT_REGION_CODE)
 
 
 def _check_child(*, user, iin: str):
@@ -206,7 +207,7 @@ def _step_child(request: HttpRequest, state: dict) -> HttpResponse:
 
 def _districts_for(request: HttpRequest) -> list[District]:
     region = _region_for(_parent_person(request.user))
-    return list(District.objects.filter(region=region)) if region else []
+    return geo_selectors.district_list(region_id=region.pk) if region else []
 
 
 def _check_start(*, state: dict, district: District, start: dt.date) -> None:
@@ -268,8 +269,7 @@ def _preferences_form(request: HttpRequest, *, district_id: int, language: str, 
 
 
 def _max_preferences(district_id: int) -> int:
-    district = District.objects.only("region_id").get(pk=district_id)
-    return queue_rules_for(region_id=district.region_id).max_preferences
+    return queue_rules_for_district(district_id=district_id).max_preferences
 
 
 def _search_context(request: HttpRequest, *, district_id: int, language: str) -> dict:
@@ -341,7 +341,7 @@ def _step_contacts(request: HttpRequest, state: dict) -> HttpResponse:
     form = ContactsForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        min_phones = queue_rules_for(region_id=District.objects.get(pk=state["district_id"]).region_id).min_phones
+        min_phones = queue_rules_for_district(district_id=state["district_id"]).min_phones
         if len(data["phones"]) < min_phones:
             form.add_error(None, error_text(errors.NotEnoughPhones(min=min_phones)))
         else:
@@ -382,7 +382,7 @@ def _step_benefits(request: HttpRequest, state: dict) -> HttpResponse:
 
 
 def _summary_context(request: HttpRequest, state: dict) -> dict:
-    district = District.objects.select_related("region").get(pk=state["district_id"])
+    district = geo_selectors.district_get(district_id=state["district_id"])
     by_id = {k.pk: k for k in _kindergartens(district_id=district.pk, language=None)}
     return {
         "child_name": state.get("child_name"),
