@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "kezek.audit",
     "kezek.notifications",
     "kezek.applications",
+    "kezek.rounds",
+    "kezek.placements",
     "kezek.web",
 ]
 
@@ -218,3 +220,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Allocation rounds: a round must be announced at least this many hours before it runs.
+KEZEK_ROUND_LEAD_HOURS = env_int("KEZEK_ROUND_LEAD_HOURS", 24)

@@ -36,6 +36,15 @@ class RegionQueueRules(models.Model):
     max_preferences = models.PositiveSmallIntegerField(default=QueueRules.max_preferences)
     min_phones = models.PositiveSmallIntegerField(default=QueueRules.min_phones)
     document_max_bytes = models.PositiveIntegerField(default=QueueRules.document_max_bytes)
+    offer_deadline_unit = models.CharField(
+        max_length=12,
+        choices=[("working_days", _("working days")), ("hours", _("calendar hours"))],
+        default=QueueRules.offer_deadline_unit,
+    )
+    offer_deadline_value = models.PositiveSmallIntegerField(default=QueueRules.offer_deadline_value)
+    contract_working_days = models.PositiveSmallIntegerField(default=QueueRules.contract_working_days)
+    contract_extension_max_days = models.PositiveSmallIntegerField(default=QueueRules.contract_extension_max_days)
+    reactivation_days = models.PositiveSmallIntegerField(default=QueueRules.reactivation_days)
 
     def as_rules(self) -> QueueRules:
         return QueueRules(**{f: getattr(self, f) for f in QueueRules.__dataclass_fields__})
@@ -78,6 +87,8 @@ class Application(models.Model):
     registered_at = models.DateTimeField(default=timezone.now, help_text="Original registration time; never changes")
     status_changed_at = models.DateTimeField(default=timezone.now)
     reactivations_used = models.PositiveSmallIntegerField(default=0)
+    # A transfer: an enrolled child applies for another kindergarten, keeping the original registration time.
+    transfer_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="transfers")
     submission_key = models.CharField(max_length=100, help_text="Idempotency key of the submission")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -49,6 +49,13 @@ class QueueRules:
     max_preferences: int = 5
     min_phones: int = 2
     document_max_bytes: int = 5 * 1024 * 1024
+    # Offers and referrals (2024-26 voucher model): 2 working days to accept ("hours" counts calendar hours instead),
+    # 5 working days to sign the contract, one extension of up to 30 days, reactivation within 28 days.
+    offer_deadline_unit: Literal["working_days", "hours"] = "working_days"
+    offer_deadline_value: int = 2
+    contract_working_days: int = 5
+    contract_extension_max_days: int = 30
+    reactivation_days: int = 28
 
 
 class ApplicationStatus(StrEnum):

@@ -69,6 +69,8 @@ class Group(models.Model):
     age_max_months = models.PositiveSmallIntegerField(_("oldest age, months"))
     language = models.CharField(_("language of instruction"), max_length=2, choices=Language.choices)
     capacity = models.PositiveIntegerField(_("capacity"))
+    # Children currently enrolled; the database refuses more than ``capacity``.
+    enrolled = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -76,6 +78,7 @@ class Group(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(age_min_months__lte=models.F("age_max_months")), name="group_age_range_valid"),
             models.CheckConstraint(condition=Q(capacity__gte=0), name="group_capacity_non_negative"),
+            models.CheckConstraint(condition=Q(enrolled__lte=models.F("capacity")), name="group_no_overenrolment"),
         ]
 
     def __str__(self) -> str:
