@@ -14,9 +14,14 @@ from kezek.accounts.api import router as accounts_router
 from kezek.applications.api import router as applications_router
 from kezek.applications.api_claims import router as claims_router
 from kezek.applications.api_position import router as position_router
+from kezek.audit.api import router as audit_router
 from kezek.core.errors import domain_error_response, problem_response
 from kezek.domain.errors import DomainError
 from kezek.people.api import router as people_router
+from kezek.placements.api import offers_router, referrals_router
+from kezek.rounds.api import router as rounds_router
+from kezek.rush.api import router as rush_router
+from kezek.vouchers.api import router as vouchers_router
 
 log = logging.getLogger("kezek.api")
 
@@ -31,6 +36,12 @@ api.add_router("/people", people_router, tags=["people and registry"])
 api.add_router("/applications", applications_router, tags=["kindergarten queue"])
 api.add_router("/applications", claims_router, tags=["benefit rights"])
 api.add_router("/applications", position_router, tags=["queue position"])
+api.add_router("/offers", offers_router, tags=["offers and referrals"])
+api.add_router("/referrals", referrals_router, tags=["offers and referrals"])
+api.add_router("/rounds", rounds_router, tags=["allocation rounds"])
+api.add_router("/audit", audit_router, tags=["transparency"])
+api.add_router("/rush", rush_router, tags=["openings and waiting rooms"])
+api.add_router("/vouchers", vouchers_router, tags=["club vouchers"])
 
 
 @api.get("/health", tags=["operations"], summary="Liveness check")

@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "kezek.applications",
     "kezek.rounds",
     "kezek.placements",
+    "kezek.vouchers",
+    "kezek.rush",
+    "kezek.transparency",
     "kezek.web",
 ]
 
@@ -213,6 +216,17 @@ KEZEK_OTP_SENDS_PER_PHONE_PER_HOUR = env_int("KEZEK_OTP_SENDS_PER_PHONE_PER_HOUR
 KEZEK_OTP_SENDS_PER_IP_PER_HOUR = env_int("KEZEK_OTP_SENDS_PER_IP_PER_HOUR", 30)
 KEZEK_STAFF_SIGNIN_ATTEMPTS_PER_15_MIN = env_int("KEZEK_STAFF_SIGNIN_ATTEMPTS_PER_15_MIN", 10)
 
+# --- Rush: waiting room and claims (docs/rush.md) ---------------------------------------------------
+KEZEK_RUSH_DEFAULT_ADMISSION_RATE = float(os.environ.get("KEZEK_RUSH_DEFAULT_ADMISSION_RATE", "250"))
+KEZEK_RUSH_TOKEN_TTL_SECONDS = env_int("KEZEK_RUSH_TOKEN_TTL_SECONDS", 15 * 60)
+KEZEK_RUSH_MAX_CLAIMS_IN_FLIGHT = env_int("KEZEK_RUSH_MAX_CLAIMS_IN_FLIGHT", 64)
+KEZEK_RUSH_LOCK_TIMEOUT_MS = env_int("KEZEK_RUSH_LOCK_TIMEOUT_MS", 2000)
+KEZEK_RUSH_STATEMENT_TIMEOUT_MS = env_int("KEZEK_RUSH_STATEMENT_TIMEOUT_MS", 5000)
+KEZEK_RUSH_RETRY_AFTER_SECONDS = env_int("KEZEK_RUSH_RETRY_AFTER_SECONDS", 2)
+KEZEK_RUSH_REQUESTS_PER_ACCOUNT_PER_MINUTE = env_int("KEZEK_RUSH_REQUESTS_PER_ACCOUNT_PER_MINUTE", 120)
+KEZEK_RUSH_REQUESTS_PER_IP_PER_MINUTE = env_int("KEZEK_RUSH_REQUESTS_PER_IP_PER_MINUTE", 3000)
+KEZEK_RUSH_REDIS_PREFIX = os.environ.get("KEZEK_RUSH_REDIS_PREFIX", "kezek:rush")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -223,3 +237,6 @@ LOGGING = {
 
 # Allocation rounds: a round must be announced at least this many hours before it runs.
 KEZEK_ROUND_LEAD_HOURS = env_int("KEZEK_ROUND_LEAD_HOURS", 24)
+
+# Club voucher campaigns: announced at least this many hours before their first stage opens.
+KEZEK_CAMPAIGN_LEAD_HOURS = env_int("KEZEK_CAMPAIGN_LEAD_HOURS", 24)

@@ -8,5 +8,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("kindergarten/", include("kezek.applications.urls")),
+    path("rounds/", include("kezek.rounds.urls")),
+    path("rush/", include("kezek.rush.urls")),
+    path("transparency/", include("kezek.transparency.urls")),
+    path("transparency/", include("kezek.audit.urls")),
+    path("", include("kezek.vouchers.urls")),
+    path("", include("kezek.placements.urls")),
     path("", include("kezek.web.urls")),
 ]

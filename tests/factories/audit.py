@@ -48,3 +48,22 @@ def sql_shift_seq(*, from_seq: int, by: int) -> None:
     """Renumber events from ``from_seq`` on by ``by`` in two steps (seq is unique, checked row by row)."""
     sql("UPDATE audit_auditevent SET seq = seq + 1000000 WHERE seq >= %s", [from_seq])
     sql("UPDATE audit_auditevent SET seq = seq - 1000000 + %s WHERE seq >= 1000000", [by])
+
+
+def sql_rewrite_chain_from(seq: int, **changes: Any) -> None:
+    """Edit event ``seq`` and re-hash every event after it, head included: a forger's full rewrite."""
+    from kezek.audit.models import AuditHead
+    from kezek.audit.services import audit_event_fields
+    from kezek.domain.audit_chain import event_hash
+
+    prev = AuditEvent.objects.get(seq=seq - 1).hash if seq > 1 else "0" * 64
+    for event in AuditEvent.objects.filter(seq__gte=seq).order_by("seq"):
+        fields = audit_event_fields(event)
+        fields.update(prev_hash=prev, **(changes if event.seq == seq else {}))
+        new_hash = event_hash(fields)
+        assignments = ", ".join(f"{name} = %s" for name in changes) if event.seq == seq else ""
+        values = [json.dumps(v) if name in ("before", "after") else v for name, v in changes.items()] if assignments else []
+        sql(f"UPDATE audit_auditevent SET {assignments + ', ' if assignments else ''}prev_hash = %s, hash = %s WHERE seq = %s",
+            [*values, prev, new_hash, event.seq])
+        prev = new_hash
+    sql("UPDATE audit_audithead SET hash = %s WHERE id = %s", [prev, AuditHead.objects.get().id])

@@ -32,7 +32,24 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise AppendOnlyError()
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """Rows written once and never rewritten or removed through the ORM."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError()
+
+
+class AuditEvent(AppendOnlyModel):
     """Who did what to which object, before and after, when; ``hash`` covers all of it and ``prev_hash``."""
 
     seq = models.BigIntegerField(unique=True, help_text="Position in the chain, from 1, without gaps")
@@ -48,20 +65,9 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["seq"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
-
-    def save(self, *args, **kwargs):
-        # Append-only: an event is written once, by audit_record, and never rewritten.
-        if not self._state.adding:
-            raise AppendOnlyError()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError()
 
 
 class AuditHead(models.Model):
@@ -70,3 +76,15 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+
+
+class AuditCheckpoint(AppendOnlyModel):
+    """A published (seq, hash) of the chain: outsiders keep copies and check the chain still extends it."""
+
+    seq = models.BigIntegerField(unique=True, help_text="The audit event this checkpoint pins")
+    hash = models.CharField(max_length=64, help_text="That event's hash when the checkpoint was published")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-seq"]
+        constraints = [models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_checkpoint_seq_positive")]

@@ -10,7 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from kezek.audit.models import AuditEvent, AuditHead
+from kezek.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from kezek.domain.audit_chain import GENESIS_HASH, HASHED_FIELDS, event_hash
 
 
@@ -73,3 +73,31 @@ def audit_record(
     event.save(force_insert=True)
     AuditHead.objects.filter(id=1).update(seq=event.seq, hash=event.hash)
     return event
+
+
+CHECKPOINT_ACTION = "audit.checkpoint"
+
+
+def audit_checkpoint_publish(*, actor: Any | None = None, min_age: dt.timedelta | None = None) -> tuple[AuditCheckpoint | None, bool]:
+    """Publish a checkpoint of the chain's last event (rule: checkpoints pin history for outsiders).
+
+    Returns the checkpoint and whether it is new. Nothing is published when no event was appended since
+    the latest checkpoint (besides that checkpoint's own audit event) or, with ``min_age``, while the
+    latest is younger than that. Safe to run from several workers: the head lock serialises them.
+    """
+    with transaction.atomic():
+        head = _lock_head()
+        latest = AuditCheckpoint.objects.order_by("-seq").first()
+        if head.seq == 0 or (latest is not None and head.seq <= latest.seq + 1):
+            return latest, False
+        now = timezone.now()
+        if latest is not None and min_age is not None and now - latest.created_at < min_age:
+            return latest, False
+        # The hash stored on the event itself, which is what anyone verifying will compare.
+        pinned = AuditEvent.objects.filter(seq=head.seq).values_list("hash", flat=True).first()
+        if pinned is None:
+            return latest, False  # the chain is broken; `kezek audit verify` names where
+        checkpoint = AuditCheckpoint(seq=head.seq, hash=pinned, created_at=now)
+        checkpoint.save(force_insert=True)
+        audit_record(actor=actor, action=CHECKPOINT_ACTION, obj=checkpoint, after={"seq": checkpoint.seq, "hash": checkpoint.hash})
+    return checkpoint, True

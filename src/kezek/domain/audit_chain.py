@@ -8,17 +8,24 @@ Verification walks events in ``seq`` order and names the first event that breaks
   the head (the last appended event) says it should;
 - **inserted**: an event that does not belong between its neighbours, events renumbered up to make
   room for it, or events beyond the head.
+
+Published checkpoints (``seq`` and hash) let anyone who kept one check later that the chain still
+extends it (``verify_checkpoints``), which catches a rewrite that re-hashed everything after an edit.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+from kezek.domain.errors import InvalidInput, gettext_noop
 
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = (
@@ -179,3 +186,125 @@ def verify_chain(events: Iterable[Mapping[str, Any]], *, head: ChainHead | None 
         walk.accept(event)
     problem = _check_head(walk, head) if check_head else None
     return ChainReport(walk.count, walk.prev_hash, problem)
+
+
+# --- checkpoints ----------------------------------------------------------------------------------
+# A checkpoint is a published (seq, hash) pair. Whoever kept one can later prove the chain still extends
+# it: the event at ``seq`` must still carry ``hash`` and the chain up to it must verify. Re-hashing the
+# whole chain after an edit satisfies plain verification, never an old checkpoint.
+
+CHECKPOINT_MISSING, CHECKPOINT_DIFFERS, CHECKPOINT_BROKEN_BEFORE = "missing", "hash_differs", "chain_broken"
+HASH_HEX_LENGTH = 64
+
+
+class InvalidCheckpointFile(InvalidInput):
+    code = "invalid_checkpoint_file"
+    message = gettext_noop("The checkpoint file could not be read: %(reason)s")
+    hint = gettext_noop('Use the file as downloaded: a JSON list of {"seq", "hash", "created_at"} or the CSV with the same columns.')
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class CheckpointFailure:
+    """A published checkpoint the chain no longer extends; ``found`` is the hash now at its seq, if any."""
+
+    checkpoint: Checkpoint
+    problem: str  # missing | hash_differs | chain_broken
+    found: str | None
+
+
+@dataclass(frozen=True)
+class CheckpointReport:
+    chain: ChainReport
+    checked: int
+    failures: tuple[CheckpointFailure, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and not self.failures
+
+
+def verify_checkpoints(
+    events: Iterable[Mapping[str, Any]], checkpoints: Iterable[Checkpoint], *, head: ChainHead | None = None,
+    check_head: bool = False,
+) -> CheckpointReport:
+    """Verify the chain and that it still extends every published checkpoint (the checkpoint rule).
+
+    Events stream through once; only the hashes found at the checkpoints' seqs are remembered.
+    """
+    wanted = sorted(set(checkpoints), key=lambda c: (c.seq, c.hash))
+    seqs = {c.seq for c in wanted}
+    last_wanted = wanted[-1].seq if wanted else 0
+    found: dict[int, str] = {}
+
+    def observed() -> Iterator[Mapping[str, Any]]:
+        for event in events:
+            if int(event["seq"]) in seqs:
+                found.setdefault(int(event["seq"]), event["hash"])
+            yield event
+
+    stream = observed()
+    report = verify_chain(stream, head=head, check_head=check_head)
+    # The walk stops at the first break; checkpoints past it still need the hash stored at their seq.
+    for event in stream:
+        if int(event["seq"]) >= last_wanted:
+            break
+    failures = tuple(
+        failure for c in wanted if (failure := _checkpoint_failure(c, found.get(c.seq), report.first_break)) is not None
+    )
+    return CheckpointReport(report, len(wanted), failures)
+
+
+def _checkpoint_failure(checkpoint: Checkpoint, found: str | None, first_break: ChainBreak | None) -> CheckpointFailure | None:
+    if found is None:
+        return CheckpointFailure(checkpoint, CHECKPOINT_MISSING, None)
+    if found != checkpoint.hash:
+        return CheckpointFailure(checkpoint, CHECKPOINT_DIFFERS, found)
+    if first_break is not None and first_break.seq <= checkpoint.seq:
+        return CheckpointFailure(checkpoint, CHECKPOINT_BROKEN_BEFORE, found)
+    return None
+
+
+def _checkpoint(row: Any, where: str) -> Checkpoint:
+    if not isinstance(row, Mapping):
+        raise InvalidCheckpointFile(reason=f"{where} is not an object with seq and hash")
+    seq, hash_ = row.get("seq"), row.get("hash")
+    if isinstance(seq, str) and seq.strip().isdigit():
+        seq = int(seq.strip())
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise InvalidCheckpointFile(reason=f"{where} has no seq (a whole number from 1)")
+    hash_ = hash_.strip().lower() if isinstance(hash_, str) else ""
+    if len(hash_) != HASH_HEX_LENGTH or any(ch not in "0123456789abcdef" for ch in hash_):
+        raise InvalidCheckpointFile(reason=f"{where} has no hash (64 hexadecimal characters)")
+    return Checkpoint(seq=seq, hash=hash_)
+
+
+def parse_checkpoints(text: str) -> list[Checkpoint]:
+    """Read a checkpoint list as published: JSON ``[{"seq", "hash", "created_at"}]`` or CSV with a header row."""
+    text = text.lstrip("\ufeff").strip()
+    if not text:
+        raise InvalidCheckpointFile(reason="the file is empty")
+    if text[0] in "[{":
+        try:
+            rows = json.loads(text)
+        except ValueError as exc:
+            raise InvalidCheckpointFile(reason=f"it is not valid JSON ({exc})") from None
+        if not isinstance(rows, list):
+            raise InvalidCheckpointFile(reason="the JSON is not a list of checkpoints")
+        checkpoints = [_checkpoint(row, f"item {i}") for i, row in enumerate(rows, start=1)]
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        if not {"seq", "hash"} <= {name.strip().lower() for name in reader.fieldnames or ()}:
+            raise InvalidCheckpointFile(reason="the CSV header must name the columns seq and hash")
+        checkpoints = [
+            _checkpoint({(k or "").strip().lower(): v for k, v in row.items()}, f"line {reader.line_num}")
+            for row in reader
+        ]
+    if not checkpoints:
+        raise InvalidCheckpointFile(reason="it lists no checkpoints")
+    return checkpoints

@@ -61,6 +61,24 @@ def notification_enqueue(
     it is rendered now, in ``language`` (kk, ru or en; anything else falls back to the default language).
     The same ``idempotency_key`` never queues a second message.
     """
+    message = _render_message(
+        channel=channel, recipient=recipient, template=template, context=context, language=language,
+        idempotency_key=idempotency_key, user=user,
+    )
+    existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+            return message
+    except IntegrityError:
+        return OutboxMessage.objects.get(idempotency_key=idempotency_key)
+
+
+def _render_message(
+    *, channel: str, recipient: str, template: str, context: dict[str, Any], language: str, idempotency_key: str, user: Any | None
+) -> OutboxMessage:
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
     language = _supported_language(language)
@@ -69,17 +87,20 @@ def notification_enqueue(
         subject = (
             render_to_string(f"notifications/{template}.subject.txt", context).strip() if channel == Channel.EMAIL else ""
         )
-    existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            return OutboxMessage.objects.create(
-                idempotency_key=idempotency_key, channel=channel, recipient=recipient, language=language,
-                template=template, subject=subject, body=body, user=user,
-            )
-    except IntegrityError:
-        return OutboxMessage.objects.get(idempotency_key=idempotency_key)
+    return OutboxMessage(
+        idempotency_key=idempotency_key, channel=channel, recipient=recipient, language=language,
+        template=template, subject=subject, body=body, user=user,
+    )
+
+
+def notification_enqueue_many(messages: list[dict[str, Any]]) -> int:
+    """``notification_enqueue`` for many messages in one INSERT (e.g. a round's thousands of offers).
+
+    Each item has ``notification_enqueue``'s keyword arguments; keys already queued are skipped.
+    Returns how many messages were given.
+    """
+    OutboxMessage.objects.bulk_create([_render_message(**m) for m in messages], batch_size=500, ignore_conflicts=True)
+    return len(messages)
 
 
 def _send(message: OutboxMessage) -> str:

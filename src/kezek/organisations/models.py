@@ -72,6 +72,11 @@ class Group(models.Model):
     # Children currently enrolled; the database refuses more than ``capacity``.
     enrolled = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    # Club sections (issue 5): what parents see in the catalogue; officers approve a new section.
+    schedule = models.CharField(_("schedule"), max_length=255, blank=True)
+    monthly_price = models.PositiveIntegerField(_("monthly price, tenge"), null=True, blank=True)
+    address = models.CharField(_("address, if not the provider's"), max_length=255, blank=True)
+    is_approved = models.BooleanField(_("approved"), default=True)
 
     class Meta:
         ordering = ["organisation__name", "name"]

@@ -65,7 +65,7 @@ class Referral(models.Model):
         CANCELLED = "cancelled", _("cancelled")
 
     offer = models.OneToOneField(Offer, on_delete=models.PROTECT, related_name="referral")
-    number = models.CharField(max_length=32, unique=True)
+    number = models.CharField(max_length=64, unique=True)
     check_token = models.CharField(max_length=64, unique=True, default=new_check_token)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ISSUED)
     issued_at = models.DateTimeField(default=timezone.now)
@@ -82,6 +82,17 @@ class Referral(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["status", "contract_deadline"], name="referral_status_deadline_idx")]
+
+
+class ReferralSequence(models.Model):
+    """The last referral number used in one district and year; its row lock hands out the next number."""
+
+    district = models.ForeignKey("geo.District", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["district", "year"], name="referralseq_district_year_uniq")]
 
 
 class Enrolment(models.Model):

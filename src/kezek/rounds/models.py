@@ -137,5 +137,5 @@ class RoundRun(models.Model):
     result_json = models.TextField(blank=True)
     result_sha256 = models.CharField(max_length=64, blank=True)
     solve_seconds = models.FloatField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=64, blank=True)

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from kezek.audit.models import AuditEvent, AuditHead
 from kezek.audit.selectors import audit_verify
 from kezek.audit.services import audit_record
+from tests.integration.audit.threads import run_at_once
 
 THREADS, APPENDS = 8, 20
 
 
-def _append_many(worker: int, start: threading.Barrier, errors: list[BaseException]) -> None:
-    try:
-        start.wait()
-        for i in range(APPENDS):
-            with transaction.atomic():
-                audit_record(actor=None, action="test.concurrent", object_type="worker", object_id=worker,
-                             after={"i": i, "worker": worker})
-    except BaseException as exc:  # reported to the test thread below
-        errors.append(exc)
-    finally:
-        connection.close()
+def _append_many(worker: int) -> None:
+    for i in range(APPENDS):
+        with transaction.atomic():
+            audit_record(actor=None, action="test.concurrent", object_type="worker", object_id=worker,
+                         after={"i": i, "worker": worker})
 
 
 @pytest.mark.postgres_only
@@ -35,12 +28,7 @@ def test_concurrent_appends_make_a_gapless_valid_chain(head_exists):
     AuditHead.objects.all().delete()
     if head_exists:
         AuditHead.objects.create(id=1, seq=0, hash="0" * 64)
-    start, errors = threading.Barrier(THREADS), []
-    threads = [threading.Thread(target=_append_many, args=(w, start, errors)) for w in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    _, errors = run_at_once(_append_many, THREADS)
     assert errors == []
     total = THREADS * APPENDS
     assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, total + 1))

@@ -244,3 +244,126 @@ def _walked(events: list[dict]) -> ac._Walk:
     for event in events:
         walk.accept(event)
     return walk
+
+
+# --- checkpoints ----------------------------------------------------------------------------------
+
+
+def checkpoint_of(events: list[dict], seq: int) -> ac.Checkpoint:
+    return ac.Checkpoint(seq=seq, hash=events[seq - 1]["hash"])
+
+
+def rehashed_from(events: list[dict], seq: int, **changes) -> list[dict]:
+    """Edit event ``seq`` and recompute every hash after it: a rewrite plain verification accepts."""
+    out, prev = [], GENESIS_HASH
+    for event in events:
+        event = {**event, "prev_hash": prev, **(changes if event["seq"] == seq else {})}
+        event = rehash(event) if event["seq"] >= seq else event
+        prev = event["hash"]
+        out.append(event)
+    return out
+
+
+def test_checkpoints_on_an_intact_chain_pass():
+    events = make_chain(6)
+    result = ac.verify_checkpoints(events, [checkpoint_of(events, 2), checkpoint_of(events, 6)],
+                                   head=head_of(events), check_head=True)
+    assert result.ok and result.checked == 2 and result.failures == () and result.chain.events == 6
+
+
+def test_a_repeated_checkpoint_is_checked_once():
+    events = make_chain(3)
+    assert ac.verify_checkpoints(events, [checkpoint_of(events, 2)] * 3).checked == 1
+
+
+def test_no_checkpoints_is_plain_verification():
+    events = make_chain(3)
+    result = ac.verify_checkpoints(events, [])
+    assert result.ok and result.checked == 0
+
+
+def test_rewrite_rehashed_after_the_checkpoint_passes_plain_verification_but_not_the_checkpoint():
+    events = make_chain(6)
+    kept = checkpoint_of(events, 4)
+    forged = rehashed_from(events, 3, after={"n": 999})
+    assert verify_chain(forged, head=head_of(forged), check_head=True).ok
+    result = ac.verify_checkpoints(forged, [kept], head=head_of(forged), check_head=True)
+    assert not result.ok and result.chain.ok
+    assert result.failures == (ac.CheckpointFailure(kept, ac.CHECKPOINT_DIFFERS, forged[3]["hash"]),)
+
+
+def test_edit_before_a_checkpoint_fails_it_even_though_its_own_hash_is_unchanged():
+    events = make_chain(6)
+    kept = [checkpoint_of(events, 1), checkpoint_of(events, 5)]
+    events[2] = {**events[2], "after": {"n": 999}}
+    result = ac.verify_checkpoints(events, kept)
+    assert result.chain.first_break.seq == 3
+    assert result.failures == (ac.CheckpointFailure(kept[1], ac.CHECKPOINT_BROKEN_BEFORE, events[4]["hash"]),)
+
+
+def test_checkpoints_past_the_first_break_are_still_compared_with_what_is_stored():
+    events = make_chain(8)
+    kept = [checkpoint_of(events, 6), ac.Checkpoint(7, "e" * 64)]
+    events[1] = {**events[1], "action": "forged"}
+    result = ac.verify_checkpoints(events, kept)
+    assert [(f.checkpoint.seq, f.problem) for f in result.failures] == [(6, ac.CHECKPOINT_BROKEN_BEFORE), (7, ac.CHECKPOINT_DIFFERS)]
+
+
+def test_checkpoint_beyond_the_end_of_a_truncated_chain_is_missing():
+    events = make_chain(5)
+    kept = checkpoint_of(events, 5)
+    result = ac.verify_checkpoints(events[:3], [kept], head=head_of(events[:3]), check_head=True)
+    assert result.chain.ok
+    assert result.failures == (ac.CheckpointFailure(kept, ac.CHECKPOINT_MISSING, None),)
+
+
+def test_events_after_the_last_checkpoint_are_not_read_once_the_walk_has_stopped():
+    events = make_chain(6)
+    events[0] = {**events[0], "action": "forged"}
+    read = []
+
+    def stream():
+        for event in events:
+            read.append(event["seq"])
+            yield event
+
+    ac.verify_checkpoints(stream(), [checkpoint_of(events, 3)])
+    assert read == [1, 2, 3]
+
+
+def test_parse_checkpoints_reads_the_published_json():
+    text = json.dumps([{"seq": 3, "hash": "A" * 64, "created_at": "2026-01-01T00:00:00+00:00"}, {"seq": "7", "hash": "b" * 64}])
+    assert ac.parse_checkpoints("\ufeff" + text) == [ac.Checkpoint(3, "a" * 64), ac.Checkpoint(7, "b" * 64)]
+
+
+def test_parse_checkpoints_reads_the_published_csv():
+    text = "\ufeffseq,hash,created_at\r\n3," + "a" * 64 + ",2026-01-01T00:00:00+00:00\r\n 9 , " + "c" * 64 + " ,x\r\n"
+    assert ac.parse_checkpoints(text) == [ac.Checkpoint(3, "a" * 64), ac.Checkpoint(9, "c" * 64)]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "the file is empty"),
+        ("  \n", "the file is empty"),
+        ("[1, 2", "it is not valid JSON"),
+        ('{"seq": 1}', "the JSON is not a list of checkpoints"),
+        ("[]", "it lists no checkpoints"),
+        ("[5]", "item 1 is not an object with seq and hash"),
+        ('[{"seq": 0, "hash": "' + "a" * 64 + '"}]', "item 1 has no seq"),
+        ('[{"seq": true, "hash": "' + "a" * 64 + '"}]', "item 1 has no seq"),
+        ('[{"seq": 1.5, "hash": "' + "a" * 64 + '"}]', "item 1 has no seq"),
+        ('[{"seq": "x", "hash": "' + "a" * 64 + '"}]', "item 1 has no seq"),
+        ('[{"seq": 1, "hash": "abc"}]', "item 1 has no hash"),
+        ('[{"seq": 1, "hash": "' + "g" * 64 + '"}]', "item 1 has no hash"),
+        ('[{"seq": 1, "hash": 5}]', "item 1 has no hash"),
+        ("seq,hash\n", "it lists no checkpoints"),
+        ("number,digest\n1,2\n", "the CSV header must name the columns seq and hash"),
+        ("seq,hash\n1,zz\n", "line 2 has no hash"),
+        ("seq,hash\n1," + "a" * 64 + ",extra\n-4," + "a" * 64 + "\n", "line 3 has no seq"),
+    ],
+)
+def test_parse_checkpoints_refuses_a_bad_file_with_a_clear_reason(text, reason):
+    with pytest.raises(ac.InvalidCheckpointFile) as caught:
+        ac.parse_checkpoints(text)
+    assert caught.value.code == "invalid_checkpoint_file" and reason in str(caught.value)

@@ -40,3 +40,11 @@ def application_queue_keys_sync(*, application: Application) -> None:
     One UPDATE; call it in the transaction that changed the application's status, class, district or age group.
     """
     ApplicationPreference.objects.filter(application_id=application.pk).update(**preference_queue_keys(application))
+
+
+def applications_queue_status_sync(*, application_ids: Iterable[int], status: str) -> int:
+    """``application_queue_keys_sync`` for many applications whose only changed key is the status (one UPDATE).
+
+    Used when a round offers thousands of places at once; the caller has set ``status`` on the applications.
+    """
+    return ApplicationPreference.objects.filter(application_id__in=list(application_ids)).update(status=status)

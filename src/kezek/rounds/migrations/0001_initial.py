@@ -91,7 +91,7 @@ class Migration(migrations.Migration):
                 ('result_json', models.TextField(blank=True)),
                 ('result_sha256', models.CharField(blank=True, max_length=64)),
                 ('solve_seconds', models.FloatField(blank=True, null=True)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
+                ('leased_until', models.DateTimeField(blank=True, null=True)),
                 ('lease_owner', models.CharField(blank=True, max_length=64)),
                 ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('round', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='run', to='rounds.round')),

@@ -1,0 +1,1 @@
+"""Services of club vouchers: campaigns, issuing (rush claims, queue and lottery), placement, sections."""
