@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "kezek.placements",
     "kezek.vouchers",
     "kezek.rush",
+    "kezek.attendance",
     "kezek.transparency",
     "kezek.web",
 ]

@@ -14,7 +14,10 @@ from kezek.applications.models import Application
 from kezek.applications.selectors.rules import queue_rules_for_district
 from kezek.domain.deadlines import reactivation_until
 from kezek.domain.placements import ReferralNotFound
+from kezek.domain.queue import ApplicationStatus
 from kezek.placements.models import Enrolment, Offer, Referral
+from kezek.rounds.models import Round, RoundPlace
+from kezek.rush.models import Opening, Pool
 
 
 def _signed_in(user: Any) -> bool:
@@ -151,3 +154,55 @@ def referral_check(*, token: str) -> ReferralCheck:
     if state is None:
         state = "valid" if timezone.now() < referral.contract_deadline else "expired"
     return ReferralCheck(genuine=True, state=state, kindergarten=referral.offer.place.group.organisation.name)
+
+
+# --- open to all ----------------------------------------------------------------------------------------
+
+
+def opening_slug(round: Round) -> str:
+    """The rush opening of a round's free places (one per round; the round's code is unique)."""
+    return f"round-{round.code}"
+
+
+def pool_key(place: RoundPlace) -> str:
+    return place.allocation_id
+
+
+def holder_key(application: Application) -> str:
+    """One free place per child, whatever account or application claims it."""
+    return f"child:{application.child_id}:kindergarten"
+
+
+def round_opening(round: Round) -> Opening | None:
+    return Opening.objects.filter(slug=opening_slug(round)).first()
+
+
+@dataclass(frozen=True)
+class FreePlace:
+    place: RoundPlace
+    pool: Pool
+
+
+def open_to_all_places(*, round: Round) -> list[FreePlace]:
+    """The round's places with their open-to-all pools (remaining = capacity - taken), by kindergarten."""
+    opening = round_opening(round)
+    if opening is None:
+        return []
+    pools = {p.key: p for p in opening.pools.all()}
+    places = RoundPlace.objects.filter(round=round).select_related("group__organisation").order_by("group__organisation__name", "pk")
+    return [FreePlace(place=p, pool=pools[pool_key(p)]) for p in places if pool_key(p) in pools]
+
+
+def open_to_all_for_user(*, user: Any) -> list[tuple[Round, Opening, list[Application]]]:
+    """Announced open-to-all openings of the districts where the parent has applications waiting in the queue."""
+    if not _signed_in(user):
+        return []
+    waiting = list(
+        Application.objects.filter(applicant_id=user.pk, status=ApplicationStatus.ACTIVE).select_related("child").order_by("pk")
+    )
+    rows = []
+    for round in Round.objects.filter(status__in=[Round.Status.RAN, Round.Status.OPEN_TO_ALL], district_id__in={a.district_id for a in waiting}).order_by("open_to_all_at", "pk"):
+        opening = round_opening(round)
+        if opening is not None:
+            rows.append((round, opening, [a for a in waiting if a.district_id == round.district_id]))
+    return rows

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+import uuid
 from typing import Any
 
 from django import forms
@@ -17,6 +18,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,16 +28,18 @@ from kezek.accounts.models import Role
 from kezek.accounts.permissions import require_role
 from kezek.applications.selectors.rules import queue_rules_for_district
 from kezek.applications.views.parent import parent_required
-from kezek.core.errors import error_text
-from kezek.domain.errors import DomainError
+from kezek.core.errors import STATUS_BY_KIND, error_text
+from kezek.domain.errors import DomainError, RateLimited
 from kezek.organisations.models import Organisation
 from kezek.placements import selectors
 from kezek.placements.documents import qr_svg, referral_pdf
 from kezek.placements.services import applications as application_services
 from kezek.placements.services import offers as offer_services
+from kezek.placements.services import open_to_all as open_to_all_services
 from kezek.placements.services import referrals as referral_services
 from kezek.placements.services._common import shown_deadline
-
+from kezek.rounds.models import Round
+from kezek.rush.web import TOKEN_PARAM, request_guard, token_from_request
 
 
 def _check_url(request: HttpRequest, referral) -> str:
@@ -91,6 +96,7 @@ def offers(request: HttpRequest) -> HttpResponse:
         "referrals": referrals,
         "reactivatable": selectors.reactivatable_for_user(user=user),
         "enrolments": selectors.enrolments_for_user(user=user),
+        "open_to_all": selectors.open_to_all_for_user(user=user),
     }
     return render(request, "placements/offers.html", context)
 
@@ -210,6 +216,81 @@ def check(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+# --- open to all ------------------------------------------------------------------------------------------
+
+
+def _live_round(code: str) -> Round:
+    found = Round.objects.select_related("district").filter(code=code, status__in=open_to_all_services.LIVE).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _claim_forms(request: HttpRequest, round: Round) -> list[dict[str, Any]]:
+    """Per waiting application of the parent in the round's district: the free places of its age group."""
+    places = selectors.open_to_all_places(round=round)
+    rows = []
+    for _round, _opening, applications in selectors.open_to_all_for_user(user=request.user):
+        if _round.pk != round.pk:
+            continue
+        for application in applications:
+            # A new key per render: a double click retries the same claim, a new visit makes a new one.
+            rows.append({
+                "application": application,
+                "places": [{"free": f, "key": uuid.uuid4().hex} for f in places if f.place.age_group == application.age_group],
+            })
+    return rows
+
+
+@parent_required
+@require_http_methods(["GET", "POST"])
+def open_to_all(request: HttpRequest, code: str) -> HttpResponse:
+    """The claim page the waiting room continues to: the free places for the parent's children, a Claim button each."""
+    round = _live_round(code)
+    alert, status, retry_after = "", 200, None
+    if request.method == "POST":
+        try:
+            request_guard(request)
+            outcome = open_to_all_services.open_to_all_claim(
+                user=request.user, round=round, place_id=_int(request.POST.get("place")),
+                application_id=_int(request.POST.get("application")), idempotency_key=request.POST.get("idempotency_key", ""),
+                token=token_from_request(request), request_id=getattr(request, "request_id", ""),
+            )
+        except DomainError as exc:
+            alert, status = error_text(exc), STATUS_BY_KIND.get(exc.kind, 400)
+            retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
+        else:
+            messages.success(request, _("The place is yours. Print the referral and sign the contract at the kindergarten."))
+            return redirect("placements:referral", referral_id=outcome.result["referral_id"])
+    context = {
+        "round": round, "opening": selectors.round_opening(round), "rows": _claim_forms(request, round), "alert": alert,
+        "token": token_from_request(request), "token_param": TOKEN_PARAM,
+        "is_open": timezone.now() >= round.open_to_all_at,
+    }
+    response = render(request, "placements/open_to_all.html", context, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    add_never_cache_headers(response)
+    return response
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+@require_GET
+def open_to_all_remaining(request: HttpRequest, code: str) -> HttpResponse:
+    """Public, polled by the round's page: the free places left in each group."""
+    round = _live_round(code)
+    context = {"round": round, "opening": selectors.round_opening(round), "places": selectors.open_to_all_places(round=round)}
+    response = render(request, "placements/_open_to_all_remaining.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
 # --- the kindergarten -------------------------------------------------------------------------------------
 
 
@@ -281,4 +362,6 @@ urlpatterns = [
     path("kindergarten/officer/referrals/", officer_referrals, name="officer-referrals"),
     path("kindergarten/officer/referrals/<int:referral_id>/extend/", referral_extend, name="referral-extend"),
     path("referrals/check/<str:token>/", check, name="check"),
+    path("kindergarten/open/<str:code>/", open_to_all, name="open-to-all"),
+    path("kindergarten/open/<str:code>/remaining/", open_to_all_remaining, name="open-to-all-remaining"),
 ]

@@ -479,3 +479,23 @@ def round_run_execute(*, run: RoundRun, owner: str, echo: Callable[[str, int, in
         _fail(run, owner, f"{type(exc).__name__}: {exc}")
     run.refresh_from_db()
     return run
+
+
+# --- open to all ------------------------------------------------------------------------------------------
+
+
+def round_open_to_all(*, round: Round, now: dt.datetime | None = None) -> Round | None:
+    """Mark a round open to all at its announced moment (rule: free places open to all at open_to_all_at).
+
+    Called by the worker (kezek.placements.tasks); idempotent: None when the round is not due or already open.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock_round(round.pk)
+        if locked.status != Round.Status.RAN or locked.open_to_all_at is None or now < locked.open_to_all_at:
+            return None
+        _set_status(locked, Round.Status.OPEN_TO_ALL)
+        locked.save(update_fields=["status"])
+        audit_record(actor=None, action="round.open_to_all", obj=locked, before={"status": Round.Status.RAN},
+                     after={"status": locked.status})
+    return locked

@@ -216,7 +216,8 @@ def place_pass_on(*, offer: Offer, now: dt.datetime | None = None) -> Offer | No
     """Give the place of a declined or expired offer (or lapsed referral) to the next child (rule: same policy, stored order).
 
     The next child is the first in ``group_order`` of the round's stored input who is still in the queue and
-    holds no open offer; none left: the place stays free for the open-to-all phase. Idempotent: an offer
+    holds no open offer; none left, or the offer phase over (``offers_close_at``): the place stays free for
+    the open-to-all phase (its pool grows if already sized). Idempotent: an offer
     passes its place on once (``passed_on``), so a second worker or a retry does nothing.
     """
     now = now or timezone.now()
@@ -225,12 +226,18 @@ def place_pass_on(*, offer: Offer, now: dt.datetime | None = None) -> Offer | No
         if locked is None or not _passable(locked):
             return None
         place = locked.place
-        application = _next_application(place)
+        # After the offer phase no place passes on: it waits for (or joins) the open-to-all pool.
+        offers_closed = place.round.offers_close_at is not None and now >= place.round.offers_close_at
+        application = None if offers_closed else _next_application(place)
         new_offer = None
         if application is not None:
             new_offer = _offer_one(application=application, place=place, source=Offer.Source.NEXT_IN_LINE, now=now)
         else:
             RoundPlace.objects.filter(pk=place.pk, taken__gt=0).update(taken=F("taken") - 1)
+            if offers_closed:
+                from kezek.placements.services.open_to_all import open_to_all_place_freed
+
+                open_to_all_place_freed(place=place)
         locked.passed_on = True
         locked.save(update_fields=["passed_on"])
         offer.passed_on = True

@@ -30,6 +30,8 @@ from kezek.domain.vouchers import (
 from kezek.notifications.services import notification_enqueue
 from kezek.people.models import Person
 from kezek.people.registry import get_registry
+from kezek.rush.errors import SoldOut
+from kezek.rush.models import PoolClaim
 from kezek.rush.services import pool_claim
 from kezek.vouchers import errors
 from kezek.vouchers.models import CampaignStage, Voucher, VoucherApplication, VoucherCampaign, VoucherEvent
@@ -128,6 +130,12 @@ def _issue(*, campaign: VoucherCampaign, child: Person, holder: Any, **links: An
 # --- first come: through the waiting room ---------------------------------------------------------------
 
 
+def _is_replay(*, actor: Any, idempotency_key: str) -> bool:
+    return getattr(actor, "is_authenticated", False) and PoolClaim.objects.filter(
+        account_id=actor.pk, idempotency_key=idempotency_key
+    ).exists()
+
+
 def voucher_claim(
     *,
     actor: Any,
@@ -151,6 +159,9 @@ def voucher_claim(
     now = now or timezone.now()
     if now < stage.opens_at:
         raise errors.StageNotOpen()
+    if stage.pool.taken >= stage.pool.capacity and not _is_replay(actor=actor, idempotency_key=idempotency_key):
+        # After the sell-out most claims end here: no registry look-ups for an answer that cannot change.
+        raise SoldOut()
     child = eligible_child(actor=actor, campaign=campaign, child_iin=child_iin)
     holder = holder_key(child_id=child.pk, kind=campaign.kind)
 
