@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "kezek.vouchers",
     "kezek.rush",
     "kezek.attendance",
+    "kezek.appeals",
+    "kezek.payments",
+    "kezek.integrity",
     "kezek.transparency",
     "kezek.web",
 ]
@@ -218,7 +221,7 @@ KEZEK_OTP_SENDS_PER_IP_PER_HOUR = env_int("KEZEK_OTP_SENDS_PER_IP_PER_HOUR", 30)
 KEZEK_STAFF_SIGNIN_ATTEMPTS_PER_15_MIN = env_int("KEZEK_STAFF_SIGNIN_ATTEMPTS_PER_15_MIN", 10)
 
 # --- Rush: waiting room and claims (docs/rush.md) ---------------------------------------------------
-KEZEK_RUSH_DEFAULT_ADMISSION_RATE = float(os.environ.get("KEZEK_RUSH_DEFAULT_ADMISSION_RATE", "250"))
+KEZEK_RUSH_DEFAULT_ADMISSION_RATE = float(os.environ.get("KEZEK_RUSH_DEFAULT_ADMISSION_RATE", "20"))
 KEZEK_RUSH_TOKEN_TTL_SECONDS = env_int("KEZEK_RUSH_TOKEN_TTL_SECONDS", 15 * 60)
 KEZEK_RUSH_MAX_CLAIMS_IN_FLIGHT = env_int("KEZEK_RUSH_MAX_CLAIMS_IN_FLIGHT", 64)
 KEZEK_RUSH_LOCK_TIMEOUT_MS = env_int("KEZEK_RUSH_LOCK_TIMEOUT_MS", 2000)
@@ -235,6 +238,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Public pages seen by visitors who are not signed in are served from the shared cache for this long
+# (kezek.core.public_cache); 0 turns the cache off. They are correct within a minute of a change.
+KEZEK_PUBLIC_CACHE_SECONDS = env_int("KEZEK_PUBLIC_CACHE_SECONDS", 30)
+KEZEK_PUBLIC_CACHE_PATHS = ("/transparency/",)
 
 # Allocation rounds: a round must be announced at least this many hours before it runs.
 KEZEK_ROUND_LEAD_HOURS = env_int("KEZEK_ROUND_LEAD_HOURS", 24)

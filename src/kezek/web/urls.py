@@ -11,4 +11,5 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/sessions/<int:session_id>/end/", views.session_end, name="session-end"),
     path("signout/", views.signout, name="signout"),
+    path("language/<str:code>/", views.language_use, name="language-use"),
 ]

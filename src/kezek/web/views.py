@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -201,3 +202,18 @@ def admin_logout(request: HttpRequest, extra_context: dict | None = None) -> Htt
     if request.method != "POST":
         return redirect("admin:index")
     return signout(request)
+
+
+@require_http_methods(["GET"])
+def language_use(request: HttpRequest, code: str) -> HttpResponse:
+    """Switch the interface language by a plain link (used on cached public pages, which carry no CSRF token)."""
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = reverse("web:home")
+    response = HttpResponseRedirect(target)
+    if code in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, code, max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
