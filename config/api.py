@@ -11,12 +11,15 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kezek.accounts.api import router as accounts_router
+from kezek.appeals.api import router as appeals_router
 from kezek.applications.api import router as applications_router
 from kezek.applications.api_claims import router as claims_router
 from kezek.applications.api_position import router as position_router
+from kezek.attendance.api import router as attendance_router
 from kezek.audit.api import router as audit_router
 from kezek.core.errors import domain_error_response, problem_response
 from kezek.domain.errors import DomainError
+from kezek.payments.api import router as payments_router
 from kezek.people.api import router as people_router
 from kezek.placements.api import offers_router, referrals_router
 from kezek.rounds.api import router as rounds_router
@@ -42,6 +45,9 @@ api.add_router("/rounds", rounds_router, tags=["allocation rounds"])
 api.add_router("/audit", audit_router, tags=["transparency"])
 api.add_router("/rush", rush_router, tags=["openings and waiting rooms"])
 api.add_router("/vouchers", vouchers_router, tags=["club vouchers"])
+api.add_router("/appeals", appeals_router, tags=["appeals and incidents"])
+api.add_router("/attendance", attendance_router, tags=["attendance"])
+api.add_router("/payments", payments_router, tags=["payments"])
 
 
 @api.get("/health", tags=["operations"], summary="Liveness check")

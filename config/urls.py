@@ -10,9 +10,13 @@ urlpatterns = [
     path("kindergarten/", include("kezek.applications.urls")),
     path("rounds/", include("kezek.rounds.urls")),
     path("rush/", include("kezek.rush.urls")),
+    path("appeals/", include("kezek.appeals.urls")),
     path("transparency/", include("kezek.transparency.urls")),
     path("transparency/", include("kezek.audit.urls")),
+    path("payments/", include("kezek.payments.urls")),
+    path("attendance/", include("kezek.attendance.urls")),
     path("", include("kezek.vouchers.urls")),
     path("", include("kezek.placements.urls")),
+    path("", include("kezek.integrity.urls")),
     path("", include("kezek.web.urls")),
 ]

@@ -92,7 +92,7 @@ def test_parent_finds_a_club_waits_for_the_opening_claims_places_and_moves_the_v
     first.get_by_role("button", name="Choose this section").click()
     expect(page.get_by_text("The section has your choice.")).to_be_visible()
     expect(page.locator("[data-section]")).to_contain_text("Футбол Арман")
-    expect(page.locator("[data-status]")).to_have_text("placed")
+    expect(page.locator("[data-status]")).to_have_text("waiting for the provider")
 
     # Move it to the other one: the same voucher, the first place freed.
     expect(page.get_by_role("heading", name="Move to another section")).to_be_visible()

@@ -137,3 +137,11 @@ class ContestedDay(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sheet", "session"], name="contested_once_per_session")]
+
+
+class MarkReceipt(models.Model):
+    """Every tap id the server has applied: a replayed batch changes nothing, even after later taps on the same child."""
+
+    client_mark_id = models.CharField(max_length=64, unique=True)
+    mark = models.ForeignKey(Mark, on_delete=models.PROTECT, related_name="receipts")
+    received_at = models.DateTimeField(default=timezone.now)

@@ -69,10 +69,14 @@ VOUCHER_TRANSITIONS: dict[VoucherStatus, frozenset[VoucherStatus]] = {
         {VoucherStatus.ISSUED, VoucherStatus.PLACED, VoucherStatus.ACTIVE, VoucherStatus.RELEASED,
          VoucherStatus.CANCELLED, VoucherStatus.EXPIRED}
     ),
+    # ACTIVE/SUSPENDED -> ISSUED: an upheld dispute ("my child does not attend this") gives the voucher back to the child.
     VoucherStatus.ACTIVE: frozenset(
-        {VoucherStatus.PLACED, VoucherStatus.SUSPENDED, VoucherStatus.RELEASED, VoucherStatus.CANCELLED, VoucherStatus.EXPIRED}
+        {VoucherStatus.ISSUED, VoucherStatus.PLACED, VoucherStatus.SUSPENDED, VoucherStatus.RELEASED,
+         VoucherStatus.CANCELLED, VoucherStatus.EXPIRED}
     ),
-    VoucherStatus.SUSPENDED: frozenset({VoucherStatus.ACTIVE, VoucherStatus.CANCELLED, VoucherStatus.EXPIRED}),
+    VoucherStatus.SUSPENDED: frozenset(
+        {VoucherStatus.ISSUED, VoucherStatus.ACTIVE, VoucherStatus.CANCELLED, VoucherStatus.EXPIRED}
+    ),
     VoucherStatus.RELEASED: frozenset(),
     VoucherStatus.CANCELLED: frozenset(),
     VoucherStatus.EXPIRED: frozenset(),

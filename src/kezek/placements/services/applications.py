@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from kezek.accounts.permissions import require_district
 from kezek.applications import errors as application_errors
 from kezek.applications.models import Application, ApplicationEvent, BenefitClaim
 from kezek.applications.selectors.rules import queue_rules_for_district
@@ -54,6 +55,16 @@ def application_reactivate(*, user: Any, application: Application | int, now: dt
             reactivations_used=locked.reactivations_used,
         )
     return locked
+
+
+def _copy_kept_claims(*, original: Application, application: Application) -> None:
+    BenefitClaim.objects.bulk_create(
+        BenefitClaim(
+            application=application, kind=c.kind, priority_class=c.priority_class, source=c.source, status=c.status,
+            submitted_at=c.submitted_at, decided_at=c.decided_at, decided_by_id=c.decided_by_id,
+        )
+        for c in original.claims.filter(status__in=KEPT_CLAIM_STATUSES)
+    )
 
 
 def _lock_own_enrolment(user: Any, enrolment: Enrolment | int) -> Enrolment:
@@ -110,13 +121,7 @@ def transfer_apply(
         except IntegrityError:  # a concurrent transfer won the one-open-application constraint
             raise application_errors.ApplicationExists(queue_number=original.queue_number) from None
         application.preferences.bulk_create(preference_rows(application=application, organisation_ids=preferences))
-        BenefitClaim.objects.bulk_create(
-            BenefitClaim(
-                application=application, kind=c.kind, priority_class=c.priority_class, source=c.source, status=c.status,
-                submitted_at=c.submitted_at, decided_at=c.decided_at, decided_by_id=c.decided_by_id,
-            )
-            for c in original.claims.filter(status__in=KEPT_CLAIM_STATUSES)
-        )
+        _copy_kept_claims(original=original, application=application)
         ApplicationEvent.objects.create(
             application=application, kind=ApplicationEvent.Kind.SUBMITTED, occurred_at=now,
             details={"queue_number": application.queue_number, "preferences": preferences, "transfer_of": original.pk},
@@ -132,3 +137,56 @@ def transfer_apply(
         )
     return application
 
+
+
+# Fields a restored copy of a withdrawn application does not take over from it.
+_NOT_RESTORED = {"id", "public_id", "status", "status_changed_at", "submission_key", "created_at", "updated_at", "reactivations_used"}
+
+
+def application_restore(*, actor: Any, application: Application | int, reason: str, now: dt.datetime | None = None) -> Application:
+    """Put a child back in the queue after a decided wrong (rule: an appeal or incident remedy keeps the original registration time).
+
+    An officer of the district (or an administrator) acts. An inactive application becomes active without
+    the parent's once-within-28-days limit; a withdrawn one, which cannot reopen, is copied into a new active
+    application with the same registration time, class, contacts, kindergartens and confirmed rights.
+    An application already in the queue (active or offered) is returned unchanged.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = lock_application(_application_pk(application))
+        if locked is None:
+            raise application_errors.ApplicationNotFound()
+        require_district(actor, locked.district_id)
+        if locked.status in (ApplicationStatus.ACTIVE, ApplicationStatus.OFFERED):
+            return locked
+        if locked.status == ApplicationStatus.INACTIVE:
+            application_set_status(application=locked, target=ApplicationStatus.ACTIVE, actor=actor, reason="restored", now=now, note=reason)
+            return locked
+        if locked.status != ApplicationStatus.WITHDRAWN:
+            raise ApplicationNotInactive()
+        open_one = Application.objects.filter(child_id=locked.child_id, status__in=sorted(OPEN_STATUSES)).first()
+        if open_one is not None:
+            raise application_errors.ApplicationExists(queue_number=open_one.queue_number)
+        fields = {f.attname: getattr(locked, f.attname) for f in Application._meta.concrete_fields if f.attname not in _NOT_RESTORED}
+        try:
+            with transaction.atomic():
+                restored = Application.objects.create(
+                    **fields, status=ApplicationStatus.ACTIVE, status_changed_at=now,
+                    submission_key=f"restore:{locked.pk}:{secrets.token_hex(6)}",
+                )
+        except IntegrityError:  # the child's parent applied again meanwhile
+            raise application_errors.ApplicationExists(queue_number=locked.queue_number) from None
+        restored.preferences.bulk_create(
+            preference_rows(application=restored, organisation_ids=locked.preferences.values_list("organisation_id", flat=True))
+        )
+        _copy_kept_claims(original=locked, application=restored)
+        ApplicationEvent.objects.create(
+            application=restored, kind=ApplicationEvent.Kind.SUBMITTED, occurred_at=now,
+            details={"queue_number": restored.queue_number, "restored_from": locked.pk, "reason": reason},
+        )
+        audit_record(
+            actor=actor, action="placements.application.restore", obj=restored,
+            after={"restored_from": locked.pk, "registered_at": restored.registered_at, "priority_class": restored.priority_class,
+                   "reason": reason},
+        )
+    return restored

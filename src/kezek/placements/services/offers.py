@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from kezek.accounts.permissions import require_district
 from kezek.applications.models import Application, ApplicationEvent
 from kezek.applications.selectors.rules import queue_rules_for_district
 from kezek.applications.services.queue_keys import applications_queue_status_sync
@@ -42,7 +43,9 @@ from kezek.placements.services._common import (
     notify,
     shown_deadline,
 )
+from kezek.placements.selectors import pool_key, round_opening
 from kezek.rounds.models import Round, RoundPlace, RoundRun
+from kezek.rush.models import Pool
 
 CHUNK = 500  # rows per IN (...) list: well under SQLite's bound-parameter limit
 EXPIRE_BATCH = 100
@@ -400,3 +403,58 @@ def offers_expire_due(*, now: dt.datetime | None = None, limit: int = EXPIRE_BAT
         .values_list("pk", "application_id")[:limit]
     )
     return sum(_expire_one(offer_id, application_id, now) for offer_id, application_id in due)
+
+
+# --- reopening after a decided wrong ------------------------------------------------------------------
+
+
+def _take_place_back(place: RoundPlace) -> bool:
+    """Hold ``place`` again if it is still free: in its open-to-all pool when that exists, and in the round place."""
+    opening = round_opening(place.round)
+    pool = Pool.objects.filter(opening=opening, key=pool_key(place)).first() if opening is not None else None
+    if pool is not None and not Pool.objects.filter(pk=pool.pk, capacity__gt=F("taken")).update(capacity=F("capacity") - 1):
+        return False
+    # Conditional, as every offer: a reopened offer never takes a place beyond the published places.
+    return bool(RoundPlace.objects.filter(pk=place.pk, taken__lt=F("places")).update(taken=F("taken") + 1))
+
+
+def offer_reopen(*, actor: Any, offer: Offer | int, reason: str, now: dt.datetime | None = None) -> Offer | None:
+    """Offer an expired offer's place again with a fresh deadline (rule: an appeal or incident remedy; never beyond capacity).
+
+    An officer of the district (or an administrator) acts. The application must be inactive or active without
+    an open offer; it is put back in the queue first. Returns the new open offer, or None when the place is
+    no longer free: the application then keeps its queue position (active, original registration time).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer_id = _pk(offer)
+        application_id = Offer.objects.filter(pk=offer_id).values_list("application_id", flat=True).first()
+        if application_id is None:
+            raise OfferNotFound()
+        application = lock_application(application_id)
+        require_district(actor, application.district_id)
+        locked = Offer.objects.select_for_update(of=("self",)).select_related("place__round", "place__group__organisation").get(pk=offer_id)
+        if locked.status != Offer.Status.EXPIRED:
+            raise OfferClosed()
+        if application.status not in (ApplicationStatus.INACTIVE, ApplicationStatus.ACTIVE) or application.offers.filter(
+            status=Offer.Status.OPEN
+        ).exists():
+            raise OfferClosed()
+        if application.status == ApplicationStatus.INACTIVE:
+            application_set_status(
+                application=application, target=ApplicationStatus.ACTIVE, actor=actor, reason="restored", now=now,
+                offer_id=locked.pk, note=reason,
+            )
+        place = RoundPlace.objects.select_for_update().select_related("round").get(pk=locked.place_id)
+        if not _take_place_back(place):
+            audit_record(
+                actor=actor, action="placements.offer.reopen", obj=locked,
+                after={"reopened": False, "no_place_free": True, "reason": reason, "application_id": application.pk},
+            )
+            return None
+        new_offer = _offer_one(application=application, place=place, source=locked.source, now=now)
+        audit_record(
+            actor=actor, action="placements.offer.reopen", obj=locked,
+            after={"reopened": True, "new_offer_id": new_offer.pk, "deadline": new_offer.deadline, "reason": reason},
+        )
+    return new_offer

@@ -22,6 +22,7 @@ from kezek.audit.services import audit_record
 from kezek.domain.deadlines import extended_deadline
 from kezek.domain.placements import (
     ContractDeadlinePassed,
+    EnrolmentNotFound,
     ExtensionReasonRequired,
     GroupFull,
     ReferralNotFound,
@@ -172,6 +173,37 @@ def _end_previous_enrolment(*, application: Application, staff: Any, now: dt.dat
             application=previous, target=ApplicationStatus.CLOSED, actor=staff, reason="transferred", now=now,
             new_application_id=application.pk,
         )
+
+
+def enrolment_end(*, actor: Any | None, enrolment_id: int, reason: str, now: dt.datetime | None = None) -> Enrolment:
+    """End an enrolment and free its place (rules: an upheld dispute, or a place released after no attendance).
+
+    The enrolled application closes: the place goes back to the queue through the next round.
+    ``actor`` None is the system acting on the region's attendance rule.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        application_id = Enrolment.objects.filter(pk=enrolment_id).values_list("application_id", flat=True).first()
+        if application_id is None:
+            raise EnrolmentNotFound()
+        application = lock_application(application_id)
+        enrolment = Enrolment.objects.select_for_update().get(pk=enrolment_id)
+        check_enrolment_transition(enrolment.status, Enrolment.Status.ENDED)
+        enrolment.status = Enrolment.Status.ENDED
+        enrolment.ended_on = timezone.localtime(now, local_tz()).date()
+        enrolment.end_reason = reason[:200]
+        enrolment.save(update_fields=["status", "ended_on", "end_reason"])
+        Group.objects.filter(pk=enrolment.group_id, enrolled__gt=0).update(enrolled=F("enrolled") - 1)
+        audit_record(
+            actor=actor, action="placements.enrolment.end", obj=enrolment, before={"status": "active"},
+            after={"status": "ended", "reason": enrolment.end_reason, "group_id": enrolment.group_id},
+        )
+        if application.status == ApplicationStatus.ENROLLED:
+            application_set_status(
+                application=application, target=ApplicationStatus.CLOSED, actor=actor, reason="enrolment_ended", now=now,
+                enrolment_id=enrolment.pk,
+            )
+    return enrolment
 
 
 def contract_confirm(*, staff: Any, referral: Referral | int, now: dt.datetime | None = None) -> Enrolment:

@@ -8,6 +8,7 @@ only an officer's recorded decision with a reason cancels or suspends it.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -20,21 +21,24 @@ from kezek.audit.services import audit_record
 from kezek.domain.iin import age_in_years
 from kezek.domain.vouchers import (
     SEATED_STATUSES,
+    CampaignStatus,
     VoucherStatus,
     VoucherTransitionNotAllowed,
     agreement_hash,
     check_voucher_transition,
     clean_reason,
+    holder_key,
     ownership_for_kind,
     section_accepts_age,
 )
 from kezek.notifications.services import notification_enqueue
 from kezek.organisations.models import Group, Organisation
-from kezek.rush.models import PoolClaim
+from kezek.rush.models import Pool, PoolClaim
 from kezek.rush.services import pool_release
 from kezek.vouchers import errors
 from kezek.vouchers.models import Voucher, VoucherAgreement, VoucherCampaign, VoucherEvent
 from kezek.vouchers.services.campaigns import require_campaign_area
+from kezek.vouchers.services.issuing import _issue
 
 
 def _snapshot(voucher: Voucher) -> dict[str, Any]:
@@ -252,6 +256,50 @@ def voucher_cancel(*, actor: Any, voucher_id: int, reason: str) -> Voucher:
     return voucher
 
 
+@dataclass(frozen=True)
+class Reinstated:
+    """The new voucher and whether it is beyond the campaign's quota (recorded in its audit event)."""
+
+    voucher: Voucher
+    beyond_quota: bool
+
+
+def _hold_quota_place(old: Voucher) -> dict[str, Any] | None:
+    """Hold a place of the quota for a reinstated voucher, as its first issue did; None when the quota is gone."""
+    if old.stage is not None and old.stage.pool_id is not None:
+        pool = old.stage.pool
+        if not Pool.objects.filter(pk=pool.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1):
+            return None
+        claim = PoolClaim.objects.create(
+            opening_id=pool.opening_id, pool=pool, holder=holder_key(child_id=old.child_id, kind=old.kind),
+            account_id=old.holder_id, idempotency_key=f"reinstate:{old.pk}", result={"reinstates": old.pk},
+        )
+        return {"stage": old.stage, "pool_claim": claim}
+    if not VoucherCampaign.objects.filter(pk=old.campaign_id, held__lt=F("quota")).update(held=F("held") + 1):
+        return None
+    return {"stage": old.stage} if old.stage is not None else {}
+
+
+def voucher_reinstate(*, actor: Any, voucher_id: int, reason: str) -> Reinstated:
+    """Give a wrongly cancelled voucher back as a new voucher of its campaign (rule: appeal or incident remedy; beyond the
+    quota if the quota is gone, recorded as such)."""
+    reason = clean_reason(reason)
+    with transaction.atomic():
+        old = _lock_for_officer(actor=actor, voucher_id=voucher_id)
+        if old.status != VoucherStatus.CANCELLED:
+            raise VoucherTransitionNotAllowed(current=old.status, target=VoucherStatus.ISSUED)
+        campaign = VoucherCampaign.objects.select_for_update().get(pk=old.campaign_id)
+        if campaign.status == CampaignStatus.CLOSED or campaign.period_end < timezone.localdate():
+            raise errors.CampaignNotOpen()
+        links = _hold_quota_place(old)
+        voucher = _issue(campaign=campaign, child=old.child, holder=old.holder, **(links if links is not None else {}))
+        audit_record(
+            actor=actor, action="vouchers.voucher.reinstate", obj=voucher, before={"cancelled_voucher_id": old.pk},
+            after={"status": voucher.status, "beyond_quota": links is None, "reason": reason},
+        )
+    return Reinstated(voucher, links is None)
+
+
 def voucher_suspend(*, actor: Any, voucher_id: int, reason: str) -> Voucher:
     """Suspend an active voucher by a recorded decision (rule: officer, reason; the place is kept)."""
     reason = clean_reason(reason)
@@ -269,6 +317,42 @@ def voucher_resume(*, actor: Any, voucher_id: int, reason: str = "") -> Voucher:
         if voucher.status != VoucherStatus.SUSPENDED:
             raise VoucherTransitionNotAllowed(current=voucher.status, target=VoucherStatus.ACTIVE)
         _change(voucher, VoucherStatus.ACTIVE, actor=actor, event=VoucherEvent.Kind.RESUMED, reason=reason)
+    return voucher
+
+
+def voucher_return_to_child(*, actor: Any, voucher_id: int, reason: str, dispute_id: int | None = None) -> Voucher:
+    """An upheld dispute: the voucher leaves the section and is the child's again (rule: officer, reason; issued)."""
+    reason = clean_reason(reason)
+    with transaction.atomic():
+        voucher = _lock_for_officer(actor=actor, voucher_id=voucher_id)
+        if voucher.status not in SEATED_STATUSES:
+            raise VoucherTransitionNotAllowed(current=voucher.status, target=VoucherStatus.ISSUED)
+        _change(voucher, VoucherStatus.ISSUED, actor=actor, event=VoucherEvent.Kind.DECLINED, reason=reason,
+                section_id=voucher.section_id, dispute_id=dispute_id)
+    return voucher
+
+
+# --- attendance rules (kezek.integrity): the system acts by the region's recorded rule --------------
+
+
+def voucher_suspend_unattended(*, voucher_id: int, reason: str) -> Voucher:
+    """Suspend an active voucher without attendance for N weeks (rule: region's no_attendance_weeks; place kept)."""
+    reason = clean_reason(reason)
+    with transaction.atomic():
+        voucher = _lock(voucher_id)
+        _change(voucher, VoucherStatus.SUSPENDED, actor=None, event=VoucherEvent.Kind.SUSPENDED, reason=reason)
+    return voucher
+
+
+def voucher_release_unattended(*, voucher_id: int, reason: str) -> Voucher:
+    """After the grace period a suspended voucher goes back to its campaign (rule: region's suspension_grace_days)."""
+    reason = clean_reason(reason)
+    with transaction.atomic():
+        voucher = _lock(voucher_id)
+        if voucher.status != VoucherStatus.SUSPENDED:
+            raise VoucherTransitionNotAllowed(current=voucher.status, target=VoucherStatus.CANCELLED)
+        _change(voucher, VoucherStatus.CANCELLED, actor=None, event=VoucherEvent.Kind.CANCELLED, reason=reason)
+        _return_to_campaign(voucher, actor=None, reason=reason)
     return voucher
 
 

@@ -1,0 +1,1 @@
+"""Attendance services: sessions and marks, parent check-ins, monthly sheets and contested days."""
