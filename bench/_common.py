@@ -406,8 +406,8 @@ class Request:
     headers: dict[str, str]
     body: bytes = b""
 
-    def raw(self, host: str, port: int) -> bytes:
-        lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
+    def raw(self, host: str, port: int, *, keep_alive: bool = False) -> bytes:
+        lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {host}:{port}"] + ([] if keep_alive else ["Connection: close"])
         lines += [f"{k}: {v}" for k, v in self.headers.items()]
         if self.body or self.method not in ("GET", "HEAD"):
             lines.append(f"Content-Length: {len(self.body)}")
@@ -437,6 +437,9 @@ class LoadResult:
     max_in_flight: int = 0
     concurrency_cap: int = 0
     client_cpu_s: float = 0.0
+    keep_alive: bool = False
+    connections_opened: int | None = None  # with keep-alive: new connections, and requests sent on an open one
+    connections_reused: int | None = None
     error_samples: list[str] = field(default_factory=list)
 
     @property
@@ -486,11 +489,93 @@ async def _exchange(host: str, port: int, payload: bytes, timeout: float) -> tup
     return int(head[1]), data
 
 
+class KeepAlivePool:
+    """Persistent HTTP/1.1 connections reused from one request to the next, as browsers (and a reverse proxy in
+    front of gunicorn) keep theirs; only gthread workers keep a connection open (sync workers close every one).
+
+    A request on an idle connection the server has meanwhile closed is sent once more on a new connection,
+    as browsers do; a connection in an unknown state (a timeout) is closed, never reused.
+    """
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.opened = 0
+        self.reused = 0
+
+    async def exchange(self, payload: bytes, timeout: float) -> tuple[int, bytes]:
+        for _ in range(2):
+            reused = bool(self.idle)
+            if reused:
+                reader, writer = self.idle.pop()
+                self.reused += 1
+            else:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), timeout)
+                self.opened += 1
+            keep = False
+            try:
+                writer.write(payload)
+                await writer.drain()
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except asyncio.IncompleteReadError as exc:
+                    if reused and not exc.partial:
+                        continue  # closed by the server while idle: the request never reached it
+                    raise ConnectionError(f"connection closed mid-answer: {exc.partial[:80]!r}") from None
+                status, headers = _head(head)
+                body = await _read_body(reader, headers)
+                keep = headers.get("connection", "").lower() != "close"
+                return status, head + body
+            except ConnectionResetError:
+                if reused:
+                    continue
+                raise
+            finally:
+                if keep:
+                    self.idle.append((reader, writer))
+                else:
+                    writer.close()
+        raise ConnectionError("the server closed two connections in a row")
+
+    def close(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+def _head(head: bytes) -> tuple[int, dict[str, str]]:
+    lines = head.decode("latin-1").split("\r\n")
+    first = lines[0].split(" ")
+    if len(first) < 2 or not first[0].startswith("HTTP/"):
+        raise ConnectionError(f"malformed response: {head[:80]!r}")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name:
+            headers[name.strip().lower()] = value.strip()
+    return int(first[1]), headers
+
+
+async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
+    if "content-length" in headers:
+        return await reader.readexactly(int(headers["content-length"]))
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        chunks = []
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            chunks.append(await reader.readexactly(size + 2))
+            if size == 0:
+                return b"".join(chunks)
+    headers["connection"] = "close"  # the body ends where the stream does
+    return await reader.read(-1)
+
+
 async def _open_model(
     *, host: str, port: int, requests: list[Request], times: list[float], cap: int, timeout: float, send_deadline: float,
-    result: LoadResult,
+    result: LoadResult, keep_alive: bool = False,
 ) -> list[tuple[int, float, int | str]]:
-    payloads = [r.raw(host, port) for r in requests]
+    payloads = [r.raw(host, port, keep_alive=keep_alive) for r in requests]
+    pool = KeepAlivePool(host, port) if keep_alive else None
     slots = asyncio.Semaphore(cap)
     outcomes: list[tuple[int, float, int | str]] = []  # (index, latency ms from the scheduled time, status or error)
     lags: list[float] = []
@@ -510,7 +595,8 @@ async def _open_model(
         result.max_in_flight = max(result.max_in_flight, in_flight)
         result.sent += 1
         try:
-            status, data = await asyncio.wait_for(_exchange(host, port, payloads[index], timeout), timeout)
+            exchange = pool.exchange(payloads[index], timeout) if pool else _exchange(host, port, payloads[index], timeout)
+            status, data = await asyncio.wait_for(exchange, timeout)
             outcomes.append((index, (loop.time() - due) * 1000, status))
             if status >= 300 and len(result.error_samples) < 5:
                 result.error_samples.append(data[-400:].decode("utf-8", "replace"))
@@ -535,29 +621,34 @@ async def _open_model(
         tasks.append(asyncio.create_task(one(index, due)))
     await asyncio.gather(*tasks)
     result.elapsed_s = loop.time() - start
+    if pool:
+        result.connections_opened, result.connections_reused = pool.opened, pool.reused
+        pool.close()
     result.send_lag_ms = _summary(lags)
     return outcomes
 
 
 def open_model_load(
     *, host: str, port: int, requests: list[Request], rate: float, duration: float, arrival: str = "poisson",
-    cap: int = 1000, timeout: float = 10.0, send_deadline: float = 1.0, seed: int = 1,
+    cap: int = 1000, timeout: float = 10.0, send_deadline: float = 1.0, seed: int = 1, keep_alive: bool = False,
 ) -> tuple[LoadResult, list[tuple[int, float, int | str]]]:
     """Send ``requests`` (one each) at a fixed arrival rate for ``duration`` seconds, whatever the responses do.
 
     At most ``cap`` requests are in flight; one that cannot start within ``send_deadline`` seconds of its
     scheduled time is counted in ``not_sent_in_time``. Latency is measured from the scheduled time.
+    ``keep_alive``: connections stay open and are reused (``KeepAlivePool``) instead of one per request.
     Returns the summary and the per-request outcomes (index into ``requests``, latency ms, status or error).
     """
     times = arrival_times(rate=rate, duration=duration, arrival=arrival, seed=seed)
     if len(times) > len(requests):
         raise ValueError(f"{len(times)} arrivals need as many prepared requests; got {len(requests)}")
-    result = LoadResult(offered_rate=rate, duration_s=duration, arrival=arrival, scheduled=len(times), concurrency_cap=cap)
+    result = LoadResult(offered_rate=rate, duration_s=duration, arrival=arrival, scheduled=len(times), concurrency_cap=cap,
+                        keep_alive=keep_alive)
     cpu_before = time.process_time()
     outcomes = asyncio.run(
         _open_model(
             host=host, port=port, requests=requests[: len(times)], times=times, cap=cap, timeout=timeout,
-            send_deadline=send_deadline, result=result,
+            send_deadline=send_deadline, result=result, keep_alive=keep_alive,
         )
     )
     result.client_cpu_s = round(time.process_time() - cpu_before, 2)

@@ -277,7 +277,7 @@ class Bench:
         result, outcomes = bench.open_model_load(
             host=bench.LOCALHOST, port=server.port, requests=prepared, rate=rate, duration=duration,
             arrival=self.args.arrival, cap=self.args.cap, timeout=self.args.timeout, send_deadline=self.args.send_deadline,
-            seed=self.args.seed,
+            seed=self.args.seed, keep_alive=self.args.keep_alive,
         )
         self.ok_children += [rows[i]["child_iin"] for i, _, status in outcomes if isinstance(status, int) and 200 <= status < 300]
         self.unknown_children += [rows[i]["child_iin"] for i, _, status in outcomes if status in ("timeout", "conn_error")]
@@ -366,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-class", choices=["auto", "sync", "gthread"], default="auto",
                         help="auto: a short trial of each at --rate, then the better one (default)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="reuse connections as browsers do (gthread keeps them open; sync closes each one)")
     parser.add_argument("--trial-duration", type=float, default=8.0)
     parser.add_argument("--warm-up-rate", type=float, default=25.0)
     parser.add_argument("--warm-up-duration", type=float, default=3.0)
@@ -405,6 +407,7 @@ def run(args: argparse.Namespace) -> int:
         "offered_rate": args.rate,
         "duration_s": args.duration,
         "arrival": args.arrival,
+        "client_keep_alive": args.keep_alive,
         "target": {"submissions_per_second": TARGET_RATE, "p99_ms_below": TARGET_P99_MS, "at_offered_rate": 300, "errors": 0},
         "machine": bench.machine_info(),
     }
@@ -514,7 +517,8 @@ def print_summary(r: dict[str, Any], path: Path) -> None:
     m = r["machine"]
     print()
     print(f"apply benchmark: {r['endpoint']} on {m['cpu_count']} CPUs ({m['cpu_model']}), {m['memory_mb']} MB, "
-          f"Python {m['python']}, PostgreSQL {m['postgres']}; gunicorn {r['gunicorn']['label']}")
+          f"Python {m['python']}, PostgreSQL {m['postgres']}; gunicorn {r['gunicorn']['label']}; client "
+          f"{'keep-alive' if r['client_keep_alive'] else 'Connection: close'}")
     print(f"  at {r['offered_rate']:g}/s offered for {r['duration_s']:g} s: {r['submissions_per_second']} submissions/s, "
           f"p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms; sent {r['sent']}, 2xx {r['ok_2xx']}, "
           f"4xx {r['http_4xx']}, 5xx {r['http_5xx']}, timeouts {r['timeouts']}, connection errors {r['conn_errors']}, "

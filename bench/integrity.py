@@ -73,6 +73,7 @@ def _seed(enrolments: int) -> dict:
     clubs = [make_organisation(district=yesil, kind=Organisation.Kind.CLUB, ownership=Organisation.Ownership.PRIVATE)
              for _ in range(max(1, club_groups // 5))]
     staff = make_provider_staff(gardens[0])
+    contested = make_organisation(district=yesil)  # a kindergarten with one group whose marks parents contest
     Group.objects.bulk_create(
         [Group(organisation=gardens[i % len(gardens)], name=f"bench-k-{i}", kind=Group.Kind.MIDDLE, age_min_months=36,
                age_max_months=71, language="kk", capacity=GROUP_SIZE + 2) for i in range(garden_groups)]
@@ -94,7 +95,7 @@ def _seed(enrolments: int) -> dict:
     holidays = [d for d in window if public_holiday_name(d)]
     saturday = next(d for d in window if d.weekday() == 5)
     params = {"holidays": holidays, "planted_days": sorted({saturday, *holidays}), "today": today, "days": DAYS, "n_k": kindergarten_children, "n_c": club_children, "size": GROUP_SIZE,
-              "applicant": applicant.pk, "district": yesil.pk, "campaign": the_campaign.pk, "staff": staff.pk}
+              "applicant": applicant.pk, "district": yesil.pk, "campaign": the_campaign.pk, "staff": staff.pk, "contested_org": contested.pk}
     with connection.cursor() as cursor:
         # Children: kindergarten ones born 2021 (4 years old), club ones 2015; every 500th is too old for its group.
         cursor.execute("""
@@ -170,11 +171,11 @@ def _seed(enrolments: int) -> dict:
             FROM bench_group b CROSS JOIN unnest(%(planted_days)s::date[]) AS d
             WHERE b.garden AND b.n %% 100 = 1
         """, params)
-        # Marks: present 90 %% of the time; every 100th child never attends (a phantom: no marks at all).
+        # Marks: present on 9 days in 10; every 100th child never attends (a phantom: no marks at all).
         cursor.execute("""
             INSERT INTO attendance_mark (session_id, child_id, status, marked_by_id, marked_at, client_mark_id,
                                          correction_reason)
-            SELECT s.id, r.child_id, CASE WHEN (r.child_id + s.id) %% 10 = 0 THEN 'absent' ELSE 'present' END,
+            SELECT s.id, r.child_id, CASE WHEN (r.child_id + extract(doy FROM s.date)::int) %% 10 = 0 THEN 'absent' ELSE 'present' END,
                    %(staff)s, now(), '', ''
             FROM (SELECT child_id, group_id FROM placements_enrolment
                   UNION ALL SELECT child_id, section_id FROM vouchers_voucher) r
@@ -205,7 +206,7 @@ def _seed(enrolments: int) -> dict:
                                          correction_reason)
             SELECT DISTINCT ON (v.child_id, s.group_id) s.id, v.child_id, 'present', %(staff)s, now(), '', ''
             FROM vouchers_voucher v
-            JOIN bench_group b ON NOT b.garden AND b.n %% 50 IN (2, 3, 4) AND b.group_id <> v.section_id
+            JOIN (SELECT group_id FROM bench_group WHERE NOT garden ORDER BY n OFFSET 1 LIMIT 3) b ON b.group_id <> v.section_id
             JOIN attendance_session s ON s.group_id = b.group_id
             WHERE v.child_id %% 1000 = 3 AND v.kind = 'universal'
             ORDER BY v.child_id, s.group_id, s.starts_at DESC
@@ -215,6 +216,10 @@ def _seed(enrolments: int) -> dict:
             FROM (SELECT section_id, count(*) AS n FROM vouchers_voucher GROUP BY section_id) x WHERE g.id = x.section_id
         """)
         # Planted: parents of one kindergarten group contested five days each, upheld (marks contested by parents).
+        cursor.execute("""
+            UPDATE organisations_group SET organisation_id = %(contested_org)s
+            WHERE id = (SELECT group_id FROM bench_group WHERE garden AND n = 2)
+        """, params)
         cursor.execute("""
             INSERT INTO attendance_monthlysheet (child_id, group_id, month, status, deadline)
             SELECT e.child_id, e.group_id, date_trunc('month', %(today)s::date)::date, 'contested', now() + interval '5 days'
@@ -253,6 +258,7 @@ def _measure() -> dict:
         "findings": len(findings),
         "unattended": len(unattended),
         "scan_seconds": round(first.seconds, 2),
+        "suspension_seconds": round(first.suspension_seconds, 2),
         "rescan_seconds": round(second.seconds, 2),
         "first_scan": first.as_dict(),
         "second_scan": second.as_dict(),
@@ -274,8 +280,10 @@ def main() -> None:
     result = {"benchmark": "integrity", "database": DBNAME, "seeded": seeded, **figures, "target_seconds": 60,
               "machine": machine_info()}
     write_json(args.json, result)
+    first_suspended = figures["first_scan"]["suspended"]
     print(f"scan of {args.enrolments} places, {seeded['marks']} marks: {figures['scan_seconds']} s "
-          f"(reads and rules {figures['findings_seconds']} s; again {figures['rescan_seconds']} s)")
+          f"(reads and rules {figures['findings_seconds']} s; {first_suspended} suspensions "
+          f"{figures['suspension_seconds']} s; again {figures['rescan_seconds']} s)")
     for kind, count in figures["flags_by_kind"].items():
         print(f"  {kind:<22} {count}")
 

@@ -222,6 +222,8 @@ class Crowd:
     conn_errors: int = 0
     requests: int = 0
     max_in_flight: int = 0
+    connections_opened: int | None = None  # with --keep-alive
+    connections_reused: int | None = None
     error_samples: list[str] = field(default_factory=list)
 
 
@@ -250,10 +252,16 @@ def _parse(data: bytes) -> tuple[int, dict[str, str], bytes]:
 
 
 class Client:
-    """Raw HTTP/1.1 with ``Connection: close`` (cheap on a 2-core machine), at most ``cap`` connections at once."""
+    """Raw HTTP/1.1 with ``Connection: close`` (cheap on a 2-core machine), at most ``cap`` connections at once.
 
-    def __init__(self, *, host: str, port: int, csrf: str, cap: int, timeout: float, crowd: Crowd, give_up_at: float):
+    With ``keep_alive`` the connections stay open and serve the next request of any visitor (a browser reuses
+    its own; sharing them keeps the open count at ``cap``), which gthread workers honour.
+    """
+
+    def __init__(self, *, host: str, port: int, csrf: str, cap: int, timeout: float, crowd: Crowd, give_up_at: float,
+                 keep_alive: bool = False):
         self.host, self.port, self.csrf, self.timeout, self.crowd = host, port, csrf, timeout, crowd
+        self.pool = bench.KeepAlivePool(host, port) if keep_alive else None
         self.give_up_at = give_up_at
         self.slots = asyncio.Semaphore(cap)
         self.in_flight = 0
@@ -266,7 +274,7 @@ class Client:
         if method != "GET":
             all_headers.update({"X-CSRFToken": self.csrf, "Content-Type": "application/json"})
         all_headers.update(headers or {})
-        request = bench.Request(method, path, all_headers, raw_body).raw(self.host, self.port)
+        request = bench.Request(method, path, all_headers, raw_body).raw(self.host, self.port, keep_alive=self.pool is not None)
         started = time.monotonic()  # latency includes waiting for a free connection (no coordinated omission)
         try:
             await asyncio.wait_for(self.slots.acquire(), max(0.0, self.give_up_at - started))
@@ -277,7 +285,9 @@ class Client:
             self.crowd.max_in_flight = max(self.crowd.max_in_flight, self.in_flight)
             self.crowd.requests += 1
             try:
-                status, data = await asyncio.wait_for(bench._exchange(self.host, self.port, request, self.timeout), self.timeout)
+                exchange = (self.pool.exchange(request, self.timeout) if self.pool
+                            else bench._exchange(self.host, self.port, request, self.timeout))
+                status, data = await asyncio.wait_for(exchange, self.timeout)
             except TimeoutError:
                 self.crowd.timeouts += 1
                 return "timeout", {}, None, (time.monotonic() - started) * 1000
@@ -377,10 +387,12 @@ async def visit(client: Client, visitor: Visitor, *, claim_path: str, opens_wall
 
 
 async def run_crowd(*, host: str, port: int, csrf: str, visitors: list[Visitor], claim_path: str, opens_wall: float,
-                    start_wall: float, cap: int, timeout: float, give_up_after: float, crowd: Crowd) -> float:
+                    start_wall: float, cap: int, timeout: float, give_up_after: float, crowd: Crowd,
+                    keep_alive: bool = False) -> float:
     loop_start = time.monotonic() + (start_wall - time.time())
     give_up_at = loop_start + give_up_after
-    client = Client(host=host, port=port, csrf=csrf, cap=cap, timeout=timeout, crowd=crowd, give_up_at=give_up_at)
+    client = Client(host=host, port=port, csrf=csrf, cap=cap, timeout=timeout, crowd=crowd, give_up_at=give_up_at,
+                    keep_alive=keep_alive)
     tasks = []
     lags = []
     for visitor in visitors:
@@ -391,6 +403,9 @@ async def run_crowd(*, host: str, port: int, csrf: str, visitors: list[Visitor],
         tasks.append(asyncio.create_task(visit(client, visitor, claim_path=claim_path, opens_wall=opens_wall,
                                                give_up_at=give_up_at)))
     await asyncio.gather(*tasks)
+    if client.pool:
+        crowd.connections_opened, crowd.connections_reused = client.pool.opened, client.pool.reused
+        client.pool.close()
     return bench.percentile(lags, 99) or 0.0
 
 
@@ -518,10 +533,12 @@ def run(args: argparse.Namespace) -> int:
         send_lag_p99 = asyncio.run(run_crowd(
             host=bench.LOCALHOST, port=server.port, csrf=csrf, visitors=visitors, claim_path=claim_path,
             opens_wall=opens_wall, start_wall=start_wall, cap=args.cap, timeout=args.timeout,
-            give_up_after=args.window + args.give_up_after, crowd=crowd,
+            give_up_after=args.window + args.give_up_after, crowd=crowd, keep_alive=args.keep_alive,
         ))
         cpu = meter.stop()
     report["gunicorn"] = {**vars(config), "label": config.label()}
+    report["client_keep_alive"] = {"on": args.keep_alive, "connections_opened": crowd.connections_opened,
+                                   "requests_on_open_connections": crowd.connections_reused}
 
     acked = [[v.voucher_id, v.child_iin] for v in visitors if v.outcome in ("issued", "replayed")]
     acked_file = bench.RESULTS / "rush-acked.json"
@@ -638,6 +655,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="reuse connections as browsers do (gthread keeps them open; sync closes each one)")
     parser.add_argument("--cap", type=int, default=1000, help="most connections open at once (default 1000)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a request counts as timed out")
     parser.add_argument("--give-up-after", type=float, default=240.0, help="seconds after the window a visitor stops trying")

@@ -17,7 +17,7 @@ from ninja import Query, Router, Schema, Status
 
 from kezek.accounts.api import session_auth
 from kezek.applications.errors import InvalidIdempotencyKey
-from kezek.applications.models import Application
+from kezek.applications.models import Application, BenefitClaim
 from kezek.applications.schemas import (
     ApplicationOut,
     ApplicationSubmitIn,
@@ -45,8 +45,26 @@ router = Router(auth=session_auth)
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,100}")
 
 
-def application_out(application: Application) -> dict[str, Any]:
-    """The API body of one application (also used by the pages' JSON needs)."""
+def application_out(
+    application: Application, *, organisation_names: dict[int, str] | None = None, claims: list[BenefitClaim] | None = None
+) -> dict[str, Any]:
+    """The API body of one application (also used by the pages' JSON needs).
+
+    A caller that has just written the application passes its kindergartens' names (in rank order) and its
+    claims, so the body is built without reading them back.
+    """
+    if organisation_names is None:
+        preferences = [
+            {"rank": p.rank, "organisation_id": p.organisation_id, "name": p.organisation.name}
+            for p in application.preferences.select_related("organisation").order_by("rank")
+        ]
+    else:
+        preferences = [
+            {"rank": rank, "organisation_id": org_id, "name": name}
+            for rank, (org_id, name) in enumerate(organisation_names.items(), start=1)
+        ]
+    if claims is None:
+        claims = list(application.claims.order_by("pk"))
     return {
         "id": application.pk,
         "queue_number": application.queue_number,
@@ -64,16 +82,13 @@ def application_out(application: Application) -> dict[str, Any]:
         "email": application.email,
         "notify_channel": application.notify_channel,
         "notify_language": application.notify_language,
-        "preferences": [
-            {"rank": p.rank, "organisation_id": p.organisation_id, "name": p.organisation.name}
-            for p in application.preferences.select_related("organisation").order_by("rank")
-        ],
+        "preferences": preferences,
         "claims": [
             {
                 "id": c.pk, "kind": c.kind, "priority_class": c.priority_class, "source": c.source,
                 "status": c.status, "confirm_by": c.confirm_by,
             }
-            for c in application.claims.order_by("pk")
+            for c in sorted(claims, key=lambda c: c.pk)
         ],
     }
 
@@ -96,7 +111,12 @@ def submit(request: HttpRequest, payload: ApplicationSubmitIn):
         request_id=getattr(request, "request_id", ""),
         **payload.model_dump(),
     )
-    return Status(201 if outcome.created else 200, application_out(outcome.application))
+    body = (
+        application_out(outcome.application, organisation_names=outcome.organisation_names, claims=outcome.claims)
+        if outcome.created
+        else application_out(outcome.application)
+    )
+    return Status(201 if outcome.created else 200, body)
 
 
 @router.get("/", response=list[ApplicationOut], summary="Your kindergarten applications")

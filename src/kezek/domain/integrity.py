@@ -19,6 +19,7 @@ from typing import Any
 from kezek.domain.errors import Conflict, InvalidInput, gettext_noop
 from kezek.domain.iin import age_in_months
 from kezek.domain.workdays import _calendar as national_calendar
+from kezek.domain.workdays import is_working_day
 
 MAX_NOTE_CHARS = 2000
 # A provider is flagged when parents' upheld contested days exceed this share of its present marks ...
@@ -351,8 +352,10 @@ def _minutes(moment: dt.time) -> int:
 def outside_schedule(row: SessionRow) -> str | None:
     """Why a session falls outside its section's schedule (None when inside, or the schedule is unreadable).
 
-    Kindergartens work Monday to Friday; a club section keeps the weekdays and times its schedule names.
+    Kindergartens work Kazakhstan's working days; a club section keeps the weekdays and times its schedule names.
     """
+    if row.kindergarten and is_working_day(row.starts_at.date()):
+        return None  # a weekend day the government made a working day: kindergartens work it too
     schedule = KINDERGARTEN_SCHEDULE if row.kindergarten else parse_schedule(row.schedule)
     if schedule is None:
         return None

@@ -90,19 +90,28 @@ def officer_flags(request: HttpRequest) -> HttpResponse:
     return render(request, "integrity/officer_flags.html", context)
 
 
-@role_required(Role.OFFICER)
-@require_POST
-def officer_flag_review(request: HttpRequest, flag_id: int, decision: str) -> HttpResponse:
+def _officer_decision(request: HttpRequest, decide, *, success: str, back: str) -> HttpResponse:
+    """Run an officer's decision with the posted note; a refusal is shown on the list it came from."""
     form = NoteForm(request.POST)
     form.is_valid()
     try:
-        flags.flag_review(actor=request.user, flag_id=flag_id, confirm=decision == "confirm",
-                          note=form.cleaned_data.get("note", ""))
+        decide(form.cleaned_data.get("note", ""))
     except DomainError as exc:
         messages.error(request, error_text(exc))
     else:
-        messages.success(request, _("The flag is reviewed."))
-    return redirect("integrity:officer-flags")
+        messages.success(request, success)
+    return redirect(back)
+
+
+@role_required(Role.OFFICER)
+@require_POST
+def officer_flag_review(request: HttpRequest, flag_id: int, decision: str) -> HttpResponse:
+    if decision not in ("confirm", "dismiss"):
+        raise Http404
+    return _officer_decision(
+        request, lambda note: flags.flag_review(actor=request.user, flag_id=flag_id, confirm=decision == "confirm", note=note),
+        success=_("The flag is reviewed."), back="integrity:officer-flags",
+    )
 
 
 @role_required(Role.OFFICER)
@@ -118,16 +127,14 @@ def officer_disputes(request: HttpRequest) -> HttpResponse:
 @role_required(Role.OFFICER)
 @require_POST
 def officer_dispute_decide(request: HttpRequest, dispute_id: int, decision: str) -> HttpResponse:
-    form = NoteForm(request.POST)
-    form.is_valid()
-    try:
-        disputes.dispute_decide(actor=request.user, dispute_id=dispute_id, uphold=decision == "uphold",
-                                reason=form.cleaned_data.get("note", ""))
-    except DomainError as exc:
-        messages.error(request, error_text(exc))
-    else:
-        messages.success(request, _("The decision is recorded and sent to the parent."))
-    return redirect("integrity:officer-disputes")
+    if decision not in ("uphold", "reject"):
+        raise Http404
+    return _officer_decision(
+        request,
+        lambda note: disputes.dispute_decide(actor=request.user, dispute_id=dispute_id, uphold=decision == "uphold",
+                                             reason=note),
+        success=_("The decision is recorded and sent to the parent."), back="integrity:officer-disputes",
+    )
 
 
 @role_required(Role.OFFICER)

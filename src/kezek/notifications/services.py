@@ -13,7 +13,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models.constants import OnConflict
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -65,15 +66,21 @@ def notification_enqueue(
         channel=channel, recipient=recipient, template=template, context=context, language=language,
         idempotency_key=idempotency_key, user=user,
     )
-    existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            message.save(force_insert=True)
-            return message
-    except IntegrityError:
+    # One INSERT … ON CONFLICT DO NOTHING RETURNING id: no read first and no savepoint; only a key already
+    # queued (no row returned) costs a second statement, to answer the message stored under it.
+    manager = OutboxMessage._base_manager
+    fields = [f for f in OutboxMessage._meta.concrete_fields if not f.primary_key]
+    inserted = manager._insert(
+        [message], fields=fields, returning_fields=OutboxMessage._meta.db_returning_fields,
+        using=manager.db, on_conflict=OnConflict.IGNORE,
+    )
+    if not inserted:
         return OutboxMessage.objects.get(idempotency_key=idempotency_key)
+    for value, returned in zip(inserted[0], OutboxMessage._meta.db_returning_fields, strict=True):
+        setattr(message, returned.attname, value)
+    message._state.adding = False
+    message._state.db = manager.db
+    return message
 
 
 def _render_message(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from kezek.domain.errors import Forbidden, gettext_noop
 from kezek.domain.iin import age_in_years
+from kezek.people.models import Person
 from kezek.people.registry import get_registry
 
 
@@ -37,3 +39,10 @@ def children_for_user(*, user: Any) -> list[dict[str, Any]]:
         }
         for child in registry.children_of(user.person.iin)
     ]
+
+
+def people_parent_and_child(*, parent_id: int, child_iin: str) -> tuple[Any, Any]:
+    """The parent's and the child's person rows in one read (the child's is None when it is not stored)."""
+    found = list(Person.objects.select_related("district").filter(Q(pk=parent_id) | Q(iin=child_iin)))
+    parent = next(p for p in found if p.pk == parent_id)
+    return parent, next((p for p in found if p.iin == child_iin), None)

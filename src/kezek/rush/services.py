@@ -152,8 +152,14 @@ def _busy() -> errors.Saturated:
     return errors.Saturated(retry_after=settings.KEZEK_RUSH_RETRY_AFTER_SECONDS)
 
 
+def claim_audit_fields(claim: PoolClaim) -> dict[str, Any]:
+    """What the audit event of a claim records about it: for a hook that writes the claim's one audit event."""
+    return {"pool_claim_id": claim.pk, "opening": claim.opening_id, "pool": claim.pool.key, "holder": claim.holder,
+            "result": claim.result}
+
+
 def _take_place(*, pool: Pool, account: Any, holder: str, idempotency_key: str, on_claim: ClaimHook | None,
-                request_id: str) -> ClaimOutcome:
+                request_id: str, hook_audits: bool) -> ClaimOutcome:
     with transaction.atomic():
         _limit_waits()
         claim = PoolClaim.objects.create(
@@ -165,10 +171,12 @@ def _take_place(*, pool: Pool, account: Any, holder: str, idempotency_key: str, 
             claim.save(update_fields=["result"])
         # The audit head lock is taken before the pool row in every rush transaction (a hook that audits
         # takes it earlier still), so two claims never wait for each other's lock in opposite orders.
-        audit_record(
-            actor=account, action="rush.pool.claim", obj=claim, request_id=request_id,
-            after={"opening": pool.opening_id, "pool": pool.key, "holder": holder, "result": claim.result},
-        )
+        # A hook that audits records the claim in its own event: one append to the chain, not two.
+        if not hook_audits:
+            audit_record(
+                actor=account, action="rush.pool.claim", obj=claim, request_id=request_id,
+                after={"opening": pool.opening_id, "pool": pool.key, "holder": holder, "result": claim.result},
+            )
         # The guard against overselling: one conditional UPDATE; on PostgreSQL concurrent claims queue on the
         # row and each re-checks ``taken < capacity`` after the one before commits.
         if not Pool.objects.filter(pk=pool.pk, taken__lt=F("capacity")).update(taken=F("taken") + 1):
@@ -186,11 +194,14 @@ def pool_claim(
     on_claim: ClaimHook | None = None,
     request_id: str = "",
     now: float | None = None,
+    hook_audits: bool = False,
 ) -> ClaimOutcome:
     """Take one place of ``pool`` for ``holder`` (rules: admission token, idempotent key, no oversell, one place per holder).
 
     ``on_claim(claim)`` runs in the same transaction and may return a JSON-safe dict, kept as the claim's result
     and answered again to every replay of the same (account, idempotency key); its exceptions undo everything.
+    With ``hook_audits`` the hook's own audit event records the claim (``claim_audit_fields``) and no
+    ``rush.pool.claim`` event is written: every audit append takes the chain's one head lock.
     """
     _check_request(holder=holder, idempotency_key=idempotency_key)
     replayed = _replay(account=account, idempotency_key=idempotency_key, pool=pool, holder=holder)
@@ -207,7 +218,7 @@ def pool_claim(
         try:
             return _take_place(
                 pool=pool, account=account, holder=holder, idempotency_key=idempotency_key,
-                on_claim=on_claim, request_id=request_id,
+                on_claim=on_claim, request_id=request_id, hook_audits=hook_audits and on_claim is not None,
             )
         except IntegrityError:
             # A concurrent request won a unique constraint: the same key (answer its result) or the same holder.

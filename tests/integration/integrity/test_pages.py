@@ -76,6 +76,7 @@ def test_the_officer_reviews_flags_and_decides_disputes(places, officer):
     page = client.get("/integrity/officer/flags/?status=open&kind=no_attendance")
     assert page.status_code == 200 and "weeks_rule" in page.content.decode()
     flag = IntegrityFlag.objects.filter(kind="no_attendance").first()
+    assert client.post(f"/integrity/officer/flags/{flag.pk}/maybe/", {"note": "x"}).status_code == 404
     client.post(f"/integrity/officer/flags/{flag.pk}/dismiss/", {"note": ""})
     assert IntegrityFlag.objects.get(pk=flag.pk).status == "open"  # a note is required
     client.post(f"/integrity/officer/flags/{flag.pk}/dismiss/", {"note": "Holiday abroad, certificate seen."})
@@ -83,6 +84,7 @@ def test_the_officer_reviews_flags_and_decides_disputes(places, officer):
 
     dispute = dispute_file(actor=places["parent"], subject="enrolment", subject_id=places["enrolment"].pk)
     assert places["enrolment"].child.full_name in client.get("/integrity/officer/disputes/").content.decode()
+    assert client.post(f"/integrity/officer/disputes/{dispute.pk}/later/", {"note": "x"}).status_code == 404
     client.post(f"/integrity/officer/disputes/{dispute.pk}/uphold/", {"note": "Confirmed by a visit."})
     assert Dispute.objects.get(pk=dispute.pk).status == "upheld"
     assert client.get("/integrity/officer/suspensions/").status_code == 200

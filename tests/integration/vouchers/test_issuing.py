@@ -266,3 +266,18 @@ def test_lottery_with_priority_classes_serves_the_class_first():
     campaign_draw(campaign_id=campaign.pk, now=campaign.applications_close_at)
     campaign_issue_next(campaign_id=campaign.pk, now=campaign.applications_close_at)
     assert Voucher.objects.get().child_id == families[3][1][0].pk
+
+
+def test_a_claim_appends_one_audit_event_that_records_the_claim_too():
+    campaign = make_campaign(quota=3)
+    user, (child,) = make_voucher_family()
+    last_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    voucher = claim(campaign, user, child, request_id="req-claim-1").voucher
+    (event,) = AuditEvent.objects.filter(seq__gt=last_seq)  # one append to the chain per claim
+    assert (event.action, event.object_id, event.request_id) == ("vouchers.voucher.issue", str(voucher.pk), "req-claim-1")
+    pool_claim_row = voucher.pool_claim
+    assert event.after["claim"] == {
+        "pool_claim_id": pool_claim_row.pk, "opening": pool_claim_row.opening_id, "pool": pool_claim_row.pool.key,
+        "holder": pool_claim_row.holder, "result": {"voucher_id": voucher.pk, "number": voucher.number},
+    }
+    assert pool_claim_row.result == {"voucher_id": voucher.pk, "number": voucher.number}

@@ -161,6 +161,9 @@ def test_sessions_outside_the_schedule_are_flagged():
         session_row(session_id=8, schedule="Mon", starts_at=at(monday, 7), ends_at=at(monday, 8)),  # days only
         session_row(session_id=9, kindergarten=True, schedule="", starts_at=at(saturday, 8), ends_at=at(saturday, 18)),
         session_row(session_id=10, kindergarten=True, schedule="", starts_at=at(monday, 8), ends_at=at(monday, 18)),
+        # Sunday 2025-01-05 was a working day in place of Friday 3 January: kindergartens worked it.
+        session_row(session_id=11, kindergarten=True, schedule="", starts_at=at(dt.date(2025, 1, 5), 8),
+                    ends_at=at(dt.date(2025, 1, 5), 18)),
     ]
     found = I.rule_off_schedule(rows)
     assert [(f.subject, f.key) for f in found] == [

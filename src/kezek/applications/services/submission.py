@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -47,6 +47,7 @@ from kezek.notifications.services import notification_enqueue
 from kezek.organisations.models import Organisation
 from kezek.people.models import BenefitKind, Person
 from kezek.people.registry import get_registry
+from kezek.people.selectors import people_parent_and_child
 
 LANGUAGES_OF_INSTRUCTION = ("kk", "ru")
 NOTIFY_LANGUAGES = ("kk", "ru", "en")
@@ -65,10 +66,16 @@ class Contacts:
 
 @dataclass(frozen=True)
 class SubmitOutcome:
-    """The application and whether this call created it (False: an idempotent replay)."""
+    """The application and whether this call created it (False: an idempotent replay).
+
+    A new application also brings what was just written, so the answer needs no second read:
+    its kindergartens' names in rank order and its benefit claims.
+    """
 
     application: Application
     created: bool
+    organisation_names: dict[int, str] | None = None
+    claims: list[BenefitClaim] = field(default_factory=list)
 
 
 # --- checks shared by submission and the cabinet ----------------------------------------------------
@@ -109,6 +116,11 @@ def _clean_contacts(*, phones, email, notify_channel, notify_language, rules: Qu
 
 
 def _clean_preferences(preferences: Sequence[int], *, district_id: int, rules: QueueRules) -> list[int]:
+    return list(_chosen_kindergartens(preferences, district_id=district_id, rules=rules))
+
+
+def _chosen_kindergartens(preferences: Sequence[int], *, district_id: int, rules: QueueRules) -> dict[int, str]:
+    """The chosen kindergartens' names by id, in rank order, after checking the choice."""
     ids = list(preferences or [])
     if not ids:
         raise errors.NoPreferences(max=rules.max_preferences)
@@ -116,15 +128,15 @@ def _clean_preferences(preferences: Sequence[int], *, district_id: int, rules: Q
         raise errors.TooManyPreferences(max=rules.max_preferences, count=len(ids))
     if len(set(ids)) != len(ids):
         raise errors.DuplicatePreference()
-    available = set(
+    available = dict(
         Organisation.objects.filter(
             pk__in=ids, kind=Organisation.Kind.KINDERGARTEN, status=Organisation.Status.APPROVED, district_id=district_id
-        ).values_list("pk", flat=True)
+        ).values_list("pk", "name")
     )
     for index, org_id in enumerate(ids, start=1):
         if org_id not in available:
             raise errors.KindergartenNotAvailable(index=index, organisation_id=org_id)
-    return ids
+    return {org_id: available[org_id] for org_id in ids}
 
 
 def _clean_benefits(kinds: Iterable[str]) -> list[str]:
@@ -137,10 +149,29 @@ def _clean_benefits(kinds: Iterable[str]) -> list[str]:
     return cleaned
 
 
-def _require_registry_parent(actor: Any) -> Person:
+def _require_registry_parent(actor: Any) -> None:
     if not getattr(actor, "is_authenticated", False) or actor.role != Role.PARENT or actor.person_id is None:
         raise errors.NotARegistryParent()
-    return actor.person
+
+
+def _confirmed_benefits(registry: Any, *iins: str) -> list[str]:
+    # Benefits the state databases confirm for the child or for the applicant need no document.
+    of_many = getattr(registry, "benefits_of_many", None)
+    kinds = of_many(iins) if of_many else set().union(*(registry.benefits_of(iin) for iin in iins))
+    return sorted(kinds)
+
+
+def _district_and_rules(district_id: Any) -> tuple[District, QueueRules]:
+    # The region's queue rules come with the district in one read (a region without its own row uses the defaults).
+    district = (
+        District.objects.select_related("region__queue_rules").filter(pk=district_id).first()
+        if isinstance(district_id, int)
+        else None
+    )
+    if district is None:
+        raise errors.DistrictNotFound()
+    row = getattr(district.region, "queue_rules", None)
+    return district, row.as_rules() if row else QueueRules()
 
 
 def _check_stop_list(person: Person) -> None:
@@ -207,7 +238,7 @@ def application_submit_outcome(
     """``application_submit`` that also says whether the call created the application or replayed it."""
     if getattr(actor, "is_authenticated", False):
         # A retry returns what the first call made even if something has changed since (a closed kindergarten).
-        replayed = Application.objects.filter(applicant_id=actor.pk, submission_key=submission_key).first()
+        replayed = _submitted(actor=actor, submission_key=submission_key)
         if replayed is not None:
             return SubmitOutcome(replayed, False)
     iin = parse_iin(child_iin or "")
@@ -215,32 +246,29 @@ def application_submit_outcome(
     child_record = registry.person_by_iin(iin.value)
     if child_record is None:
         raise errors.ChildNotInRegistry()
-    parent = _require_registry_parent(actor)
+    _require_registry_parent(actor)
+    parent, child = people_parent_and_child(parent_id=actor.person_id, child_iin=iin.value)
     if not registry.is_legal_representative(adult_iin=parent.iin, child_iin=iin.value):
         raise errors.NotLegalRepresentative()
     _check_stop_list(parent)
 
-    district = District.objects.filter(pk=district_id).first() if isinstance(district_id, int) else None
-    if district is None:
-        raise errors.DistrictNotFound()
-    rules = queue_rules_for(region_id=district.region_id)
+    district, rules = _district_and_rules(district_id)
     if desired_start_date < timezone.localdate():
         raise errors.StartDateInPast()
     check_age(birth_date=child_record.birth_date, start_date=desired_start_date, rules=rules)
     if language not in LANGUAGES_OF_INSTRUCTION:
         raise errors.InvalidLanguage()
-    preference_ids = _clean_preferences(preferences, district_id=district.pk, rules=rules)
+    kindergartens = _chosen_kindergartens(preferences, district_id=district.pk, rules=rules)
+    preference_ids = list(kindergartens)
     contacts = _clean_contacts(
         phones=phones, email=email, notify_channel=notify_channel, notify_language=notify_language, rules=rules
     )
     claimed = _clean_benefits(claimed_benefits)
-    # Benefits the state databases confirm for the child or for the applicant need no document.
-    confirmed = sorted(registry.benefits_of(iin.value) | registry.benefits_of(parent.iin))
+    confirmed = _confirmed_benefits(registry, iin.value, parent.iin)
 
-    def create() -> Application:
-        child = Person.objects.get(iin=iin.value)
+    def create() -> SubmitOutcome:
         application = Application.objects.create(
-            child=child,
+            child=child if child is not None else Person.objects.get(iin=iin.value),
             applicant=actor,
             district=district,
             desired_start_date=desired_start_date,
@@ -263,7 +291,9 @@ def application_submit_outcome(
         )
         # Rendering the message before the audit chain's head lock keeps that global lock short.
         _notify(application, template="application_submitted", key="submitted", district=district.name)
-        application_refresh_priority(application=application, actor=actor, reason="benefits_at_submission")
+        if claims:
+            # Without claims the class stays general, as created: nothing to read or refresh.
+            application_refresh_priority(application=application, actor=actor, reason="benefits_at_submission")
         audit_record(
             actor=actor,
             action="applications.application.submit",
@@ -272,22 +302,24 @@ def application_submit_outcome(
             | {"preferences": preference_ids, "claims": [{"kind": c.kind, "source": c.source, "status": c.status} for c in claims]},
             request_id=request_id,
         )
-        return application
+        return SubmitOutcome(application, True, organisation_names=kindergartens, claims=claims)
 
     try:
+        # The unique constraints decide a race or a repeat (same key, or a second open application for the child):
+        # the losing INSERT raises IntegrityError, answered below, so nothing is read first.
         with transaction.atomic():
-            existing = Application.objects.filter(applicant=actor, submission_key=submission_key).first()
-            if existing is not None:
-                return SubmitOutcome(existing, False)
-            _refuse_second_application(child_iin=iin.value)
-            return SubmitOutcome(create(), True)
+            return create()
     except IntegrityError:
         # A concurrent submission won the race on one of the unique constraints: report what it made.
-        winner = Application.objects.filter(applicant=actor, submission_key=submission_key).first()
+        winner = _submitted(actor=actor, submission_key=submission_key)
         if winner is not None:
             return SubmitOutcome(winner, False)
         _refuse_second_application(child_iin=iin.value)
         raise
+
+
+def _submitted(*, actor: Any, submission_key: str) -> Application | None:
+    return Application.objects.filter(applicant_id=actor.pk, submission_key=submission_key).first()
 
 
 def application_submit(

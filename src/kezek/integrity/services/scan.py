@@ -36,12 +36,13 @@ class ScanResult:
     released: int = 0
     lifted: int = 0
     seconds: float = 0.0
+    suspension_seconds: float = 0.0
     unattended: list[rules.Seat] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"today": self.today.isoformat(), "found": dict(sorted(self.found.items())), "new_flags": self.new_flags,
                 "suspended": self.suspended, "released": self.released, "lifted": self.lifted,
-                "seconds": round(self.seconds, 3)}
+                "seconds": round(self.seconds, 3), "suspension_seconds": round(self.suspension_seconds, 3)}
 
 
 def integrity_findings(*, today: dt.date) -> tuple[list[rules.Finding], list[rules.Seat]]:
@@ -113,7 +114,9 @@ def integrity_scan(*, today: dt.date | None = None, actor: Any | None = None, su
     result.unattended = unattended
     result.new_flags = flags_store(findings=findings)
     if suspend:
+        suspending = time.perf_counter()
         result.lifted, result.suspended, result.released = suspensions_apply(today=today, unattended=unattended)
+        result.suspension_seconds = time.perf_counter() - suspending
     result.seconds = time.perf_counter() - started
     with transaction.atomic():
         audit_record(actor=actor, action="integrity.scan", object_type="integrity.scan", object_id=today.isoformat(),

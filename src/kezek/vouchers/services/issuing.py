@@ -30,9 +30,10 @@ from kezek.domain.vouchers import (
 from kezek.notifications.services import notification_enqueue
 from kezek.people.models import Person
 from kezek.people.registry import get_registry
+from kezek.people.selectors import people_parent_and_child
 from kezek.rush.errors import SoldOut
 from kezek.rush.models import PoolClaim
-from kezek.rush.services import pool_claim
+from kezek.rush.services import claim_audit_fields, pool_claim
 from kezek.vouchers import errors
 from kezek.vouchers.models import CampaignStage, Voucher, VoucherApplication, VoucherCampaign, VoucherEvent
 
@@ -78,11 +79,13 @@ def eligible_child(*, actor: Any, campaign: VoucherCampaign, child_iin: str) -> 
     registry = get_registry()
     if registry.person_by_iin(iin.value) is None:
         raise errors.ChildNotInRegistry()
-    if not registry.is_legal_representative(adult_iin=actor.person.iin, child_iin=iin.value):
+    parent, child = people_parent_and_child(parent_id=actor.person_id, child_iin=iin.value)
+    if not registry.is_legal_representative(adult_iin=parent.iin, child_iin=iin.value):
         raise errors.NotLegalRepresentative()
     check_child_age(birth_date=iin.birth_date, period_start=campaign.period_start,
                     min_age=campaign.min_age, max_age=campaign.max_age)
-    child = Person.objects.select_related("district").get(iin=iin.value)
+    if child is None:
+        raise Person.DoesNotExist(f"registry child {iin.value} has no person row")
     # A child whose registry district is unknown is not refused: the area rule needs a known address.
     if child.district_id is not None:
         outside = (campaign.district_id is not None and child.district_id != campaign.district_id) or (
@@ -113,17 +116,32 @@ def _notify_issued(voucher: Voucher) -> None:
     )
 
 
-def _issue(*, campaign: VoucherCampaign, child: Person, holder: Any, **links: Any) -> Voucher:
-    """Create the voucher row (rule: one held voucher per child and kind, kept by a database constraint)."""
+def _claim_result(voucher: Voucher) -> dict[str, Any]:
+    return {"voucher_id": voucher.pk, "number": voucher.number}
+
+
+def _issue(
+    *, campaign: VoucherCampaign, child: Person, holder: Any, claim: PoolClaim | None = None, request_id: str = "", **links: Any
+) -> Voucher:
+    """Create the voucher row (rule: one held voucher per child and kind, kept by a database constraint).
+
+    With ``claim`` (a first_come claim) the voucher is that claim's place and its audit event records the claim
+    too, the claim's only event; a refusal then undoes the whole claim, so no savepoint is needed around the INSERT.
+    """
     try:
-        with transaction.atomic():
-            voucher = Voucher.objects.create(campaign=campaign, kind=campaign.kind, child=child, holder=holder, **links)
+        with transaction.atomic(savepoint=claim is None):
+            voucher = Voucher.objects.create(
+                campaign=campaign, kind=campaign.kind, child=child, holder=holder,
+                **(links | {"pool_claim": claim} if claim is not None else links),
+            )
     except IntegrityError:
         raise errors.VoucherHeld(kind=campaign.kind) from None
     VoucherEvent.objects.create(voucher=voucher, kind=VoucherEvent.Kind.ISSUED, details={"policy": campaign.policy})
     _notify_issued(voucher)
-    audit_record(actor=holder, action="vouchers.voucher.issue", obj=voucher,
-                 after={"campaign_id": campaign.pk, "child_id": child.pk, "kind": campaign.kind, "status": voucher.status})
+    after = {"campaign_id": campaign.pk, "child_id": child.pk, "kind": campaign.kind, "status": voucher.status}
+    if claim is not None:
+        after["claim"] = claim_audit_fields(claim) | {"result": _claim_result(voucher)}
+    audit_record(actor=holder, action="vouchers.voucher.issue", obj=voucher, after=after, request_id=request_id)
     return voucher
 
 
@@ -148,10 +166,15 @@ def voucher_claim(
     now: dt.datetime | None = None,
 ) -> ClaimResult:
     """Claim a first_come voucher (rules: waiting-room pass, idempotent key, stage share never exceeded, one per child)."""
-    campaign = _campaign(campaign_id)
+    # The stage with its campaign and pool in one read; without a stage, the campaign alone says what is wrong.
+    stage = (
+        CampaignStage.objects.select_related("campaign__region", "campaign__district", "pool__opening")
+        .filter(campaign_id=campaign_id, number=stage_number).first()
+        if isinstance(campaign_id, int) and isinstance(stage_number, int) else None
+    )
+    campaign = stage.campaign if stage is not None else _campaign(campaign_id)
     if campaign.policy != VoucherCampaign.Policy.FIRST_COME:
         raise errors.WrongPolicy(policy=campaign.policy)
-    stage = CampaignStage.objects.select_related("pool__opening").filter(campaign=campaign, number=stage_number).first()
     if stage is None or stage.pool is None:
         raise errors.StageNotFound()
     if campaign.status not in (CampaignStatus.ANNOUNCED, CampaignStatus.OPEN):
@@ -165,16 +188,21 @@ def voucher_claim(
     child = eligible_child(actor=actor, campaign=campaign, child_iin=child_iin)
     holder = holder_key(child_id=child.pk, kind=campaign.kind)
 
+    issued: list[Voucher] = []
+
     def on_claim(claim) -> dict[str, Any]:
-        voucher = _issue(campaign=campaign, child=child, holder=actor, stage=stage, pool_claim=claim)
-        return {"voucher_id": voucher.pk, "number": voucher.number}
+        voucher = _issue(campaign=campaign, child=child, holder=actor, stage=stage, claim=claim, request_id=request_id)
+        issued.append(voucher)
+        return _claim_result(voucher)
 
     outcome = pool_claim(
         pool=stage.pool, account=actor, holder=holder, idempotency_key=idempotency_key, token=token,
-        on_claim=on_claim, request_id=request_id, now=now.timestamp(),
+        on_claim=on_claim, request_id=request_id, now=now.timestamp(), hook_audits=True,
     )
+    if outcome.created:
+        return ClaimResult(issued[-1], True)  # just written, with its campaign and child: nothing to read back
     voucher = Voucher.objects.select_related("campaign", "child").get(pk=outcome.result["voucher_id"])
-    return ClaimResult(voucher, outcome.created)
+    return ClaimResult(voucher, False)
 
 
 # --- lottery and queue: applications ------------------------------------------------------------------

@@ -92,6 +92,7 @@ class Command(BaseCommand):
             raise CommandError("Sizes must not be negative, and the registry needs at least 2 families.")
         if AuditEvent.objects.filter(action="demo.seed").exists():
             self.stdout.write("Demo data is already present: nothing was changed.")
+            self.attendance_and_phantoms(random.Random(seed))
             self.print_sign_in(self.demo_parents())
             return
         rng = random.Random(seed)
@@ -114,7 +115,24 @@ class Command(BaseCommand):
             f"Demo city seeded in {seconds:.0f} s: {len(orgs)} providers, {group_count} groups and sections, "
             f"{persons} persons in the registry."
         )
+        self.attendance_and_phantoms(random.Random(seed))
         self.print_sign_in(self.demo_parents())
+
+    # --- attendance and planted phantoms (issue 6) ------------------------------------------------
+    def attendance_and_phantoms(self, rng) -> None:
+        """A month of sessions and marks with a few planted phantoms, then the integrity scan that finds them."""
+        from kezek.integrity.demo import seed_demo_attendance
+        from kezek.integrity.services.scan import integrity_scan
+
+        summary = seed_demo_attendance(rng=rng)
+        if summary is None:
+            return
+        result = integrity_scan()
+        found = ", ".join(f"{kind} {count}" for kind, count in sorted(result.found.items())) or "nothing"
+        self.stdout.write(
+            f"A month of attendance: {summary['enrolments']} kindergarten children, {summary['vouchers']} club vouchers, "
+            f"{summary['marks']} marks. The integrity scan found: {found}; {result.suspended} places suspended."
+        )
 
     # --- geography -----------------------------------------------------------------------------
     def districts(self) -> list[District]:
