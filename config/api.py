@@ -7,7 +7,6 @@ import logging
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from kezek.accounts.api import router as accounts_router
@@ -18,6 +17,7 @@ from kezek.applications.api_position import router as position_router
 from kezek.attendance.api import router as attendance_router
 from kezek.audit.api import router as audit_router
 from kezek.core.errors import domain_error_response, problem_response
+from kezek.core.openapi import KezekAPI
 from kezek.domain.errors import DomainError
 from kezek.payments.api import router as payments_router
 from kezek.people.api import router as people_router
@@ -28,7 +28,7 @@ from kezek.vouchers.api import router as vouchers_router
 
 log = logging.getLogger("kezek.api")
 
-api = NinjaAPI(
+api = KezekAPI(
     title="Kezek API",
     version="1",
     description="Kindergarten queue, allocation rounds and club vouchers. Errors are RFC 9457 problem JSON.",

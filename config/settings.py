@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("KEZEK_DATA_DIR", BASE_DIR / "var"))
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API docs' Swagger UI from our own static files, as the CSP requires
     "kezek.core",
     "kezek.geo",
     "kezek.people",
@@ -74,6 +76,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost after SecurityMiddleware, so every answer gets them, also those other middleware make.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "kezek.core.middleware.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kezek.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -84,7 +90,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kezek.accounts.middleware.SessionTrackingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,6 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -140,14 +146,52 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "kezek_cache"}}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
+
+# --- Security headers and cookies (OWASP ASVS level 2) ------------------------------------------------
+# HTTPS=1 in production (TLS at nginx or gunicorn); unset for local http, where Secure cookies and HSTS
+# would lock the developer out of their own site.
+HTTPS = env_bool("HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and env_bool("HTTPS", False))
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
+CSRF_COOKIE_HTTPONLY = True  # pages hand the token to htmx and scripts in the markup, never via document.cookie
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+# Load balancers probe over plain http on the private network; they must get an answer, not a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^health/?$", r"^ready/?$", r"^metrics/?$"]
+if env_bool("KEZEK_TRUST_X_FORWARDED_PROTO", HTTPS):
+    # nginx terminates TLS and says so in this header (it must overwrite any value the client sent).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# The site never uses these browser features (parents scan referral QR codes with their own camera app).
+KEZEK_PERMISSIONS_POLICY = os.environ.get(
+    "KEZEK_PERMISSIONS_POLICY",
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+)
+# Scripts only from this site and only with the page's nonce; no inline style or script anywhere.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -231,13 +275,39 @@ KEZEK_RUSH_REQUESTS_PER_ACCOUNT_PER_MINUTE = env_int("KEZEK_RUSH_REQUESTS_PER_AC
 KEZEK_RUSH_REQUESTS_PER_IP_PER_MINUTE = env_int("KEZEK_RUSH_REQUESTS_PER_IP_PER_MINUTE", 3000)
 KEZEK_RUSH_REDIS_PREFIX = os.environ.get("KEZEK_RUSH_REDIS_PREFIX", "kezek:rush")
 
+# Logs: one JSON object per line in production (LOG_FORMAT=json), readable text under DEBUG; every record
+# gets the request id and has its IINs masked (kezek.core.logging), whichever logger made it.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "kezek.core.logging.RequestIdFilter"},
+        "mask_iin": {"()": "kezek.core.logging.MaskIinFilter"},
+    },
+    "formatters": {
+        "json": {"()": "kezek.core.logging.JsonFormatter"},
+        "text": {"()": "kezek.core.logging.TextFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "text" if LOG_FORMAT == "text" else "json",
+            "filters": ["request_id", "mask_iin"],
+        },
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # kezek.core.middleware writes the request log with more fields; Django's would repeat each error.
+        "django.request": {"level": "ERROR"},
+    },
 }
+
+# /metrics (Prometheus): readable with "Authorization: Bearer <KEZEK_METRICS_TOKEN>" or from the addresses or
+# networks in KEZEK_METRICS_ALLOWED_IPS (comma-separated); with neither set it answers 404 to everyone.
+KEZEK_METRICS_TOKEN = os.environ.get("KEZEK_METRICS_TOKEN", "")
+KEZEK_METRICS_ALLOWED_IPS = [n.strip() for n in os.environ.get("KEZEK_METRICS_ALLOWED_IPS", "").split(",") if n.strip()]
 
 # Public pages seen by visitors who are not signed in are served from the shared cache for this long
 # (kezek.core.public_cache); 0 turns the cache off. They are correct within a minute of a change.

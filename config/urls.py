@@ -2,8 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.api import api
+from kezek.core import health, metrics
 
 urlpatterns = [
+    path("health", health.health, name="health"),
+    path("ready", health.ready, name="ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -41,6 +41,7 @@ from kezek.audit.services import audit_record
 from kezek.core.middleware import client_ip
 from kezek.core.ratelimit import rate_count, rate_hit
 from kezek.domain import otp
+from kezek.domain.devices import device_is_new, device_key, device_name
 from kezek.domain.errors import DomainError, RateLimited
 from kezek.domain.iin import age_in_years
 from kezek.domain.phones import mask_phone, normalise_kz_mobile
@@ -288,7 +289,35 @@ def session_start(*, request: HttpRequest, user: User) -> UserSession:
     with transaction.atomic():
         if old_key:
             UserSession.objects.filter(session_key=old_key, ended_at__isnull=True).update(ended_at=now)
-        return _session_record(request=request, user=user, now=now)
+        session = _session_record(request=request, user=user, now=now)
+        _new_device_notify(user=user, session=session)
+        return session
+
+
+KNOWN_DEVICES_LOOKBACK = 200  # recent sessions compared against: older devices count as new again
+
+
+def _new_device_notify(*, user: User, session: UserSession) -> None:
+    """Tell a parent by SMS that their account was signed in from a device it never used (rule: new-device notice)."""
+    phone = getattr(user.person, "phone", "") if user.role == Role.PARENT and user.person_id else ""
+    if not phone:
+        return
+    earlier = UserSession.objects.filter(user=user).exclude(pk=session.pk).order_by("-created_at", "-pk")
+    known = [device_key(user_agent=ua, ip=ip) for ua, ip in earlier.values_list("user_agent", "ip")[:KNOWN_DEVICES_LOOKBACK]]
+    if not device_is_new(current=device_key(user_agent=session.user_agent, ip=session.ip), known=known):
+        return
+    notification_enqueue(
+        channel="sms",
+        recipient=phone,
+        template="signin_new_device",
+        context={
+            "device": device_name(session.user_agent),
+            "when": timezone.localtime(session.created_at).strftime("%d.%m.%Y %H:%M"),
+        },
+        language=_language("", user),
+        idempotency_key=f"signin-new-device:{session.pk}",
+        user=user,
+    )
 
 
 def session_touch(*, request: HttpRequest) -> None:

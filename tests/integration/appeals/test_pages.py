@@ -15,7 +15,7 @@ from .conftest import PDF, pdf
 
 
 def signed_in(user) -> Client:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 
@@ -58,7 +58,7 @@ def test_a_refused_filing_shows_the_error_and_saves_nothing():
     })
     assert response.status_code == 422 and "alert" in response.content.decode()
     assert not Appeal.objects.exists()
-    assert Client().get("/appeals/").status_code == 302  # to sign-in
+    assert Client(HTTP_ACCEPT_LANGUAGE="en").get("/appeals/").status_code == 302  # to sign-in
 
 
 def test_the_incident_pages_are_for_administrators(officer):

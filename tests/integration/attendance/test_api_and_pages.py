@@ -17,7 +17,7 @@ from tests.factories.attendance import make_mark, make_session, make_sheet
 
 
 def signed_in(user) -> Client:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 
@@ -47,7 +47,7 @@ def test_bad_batches_are_problems_not_500s(session, staff, families):
     missing = post(client, "/api/v1/attendance/marks", {"marks": [{"client_mark_id": "tap-12345678", "session_id": 999999,
                                                                    "child_id": 1, "status": "present"}]})
     assert missing.status_code == 404
-    assert Client().post("/api/v1/attendance/marks", "{}", content_type="application/json").status_code == 401
+    assert Client(HTTP_ACCEPT_LANGUAGE="en").post("/api/v1/attendance/marks", "{}", content_type="application/json").status_code == 401
     assert not Mark.objects.exists()
 
 

@@ -18,6 +18,14 @@ from tests.subprocesses import kezek_command
 SEED = "c0ffee" * 10 + "c0ffee00"
 
 
+@pytest.fixture(autouse=True)
+def english_terminal(monkeypatch):
+    """The command speaks the terminal's language; these tests read its English messages."""
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 def round_input(**extra) -> dict:
     applicants = [
         {"id": f"K-{i:03d}", "priority": [0, 1, 2, 2][i % 4], "registered_at": f"2024-02-{1 + i % 27:02d}T08:00:00+05:00",
@@ -125,3 +133,16 @@ def test_lottery_numbers_in_the_result_can_be_checked_by_hand(input_file: Path, 
     left_out = [f"K-{i:03d}" for i in range(2, 40, 3) if assignments[f"K-{i:03d}"] is None]
     assert len(holders) == 3 and left_out
     assert all(rank[h] < rank[x] for h in holders for x in left_out)
+
+
+def test_messages_follow_the_terminal_language(tmp_path: Path, monkeypatch):
+    path = tmp_path / "in.json"
+    path.write_text('{"format": "nope"}')
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    with pytest.raises(CommandError) as russian:
+        call_command("allocate", str(path), str(tmp_path / "out.json"))
+    monkeypatch.setenv("LANGUAGE", "kk:ru")
+    with pytest.raises(CommandError) as kazakh:
+        call_command("allocate", str(path), str(tmp_path / "out.json"))
+    assert russian.value.args[0] != kazakh.value.args[0]
+    assert "docs/allocation-format.md" in russian.value.args[0] and "kezek.allocation/1" in kazakh.value.args[0]

@@ -24,7 +24,7 @@ from tests.integration.integrity.conftest import (
 
 
 def client_for(user) -> Client:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 

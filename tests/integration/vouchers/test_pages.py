@@ -22,7 +22,7 @@ def text(response) -> str:
 
 
 def client_for(user) -> Client:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 
@@ -43,7 +43,7 @@ def test_catalogue_filters_without_signing_in():
     full.save()
     make_club_section(name="Скрытая", is_approved=False)
     make_club_section(name="Непроверенный", organisation=make_organisation(kind="club", status=Organisation.Status.PENDING))
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     page = text(client.get("/clubs/"))
     assert "Футбол" in page and "Робототехника" in page and "Шахматы" in page
     assert "Скрытая" not in page and "Непроверенный" not in page
@@ -64,7 +64,7 @@ def test_public_campaign_page_shows_quota_stages_changes_and_remaining(officer):
 
     campaign = make_campaign(officer=officer, quota=10, shares=[6, 4])
     campaign_change(actor=officer, campaign_id=campaign.pk, reason="Budget amended", monthly_value=21_000)
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     page = text(client.get(f"/vouchers/campaigns/{campaign.pk}/"))
     assert campaign.title in page and "Budget amended" in page and "Vouchers left: 10" in page
     remaining = client.get(f"/vouchers/campaigns/{campaign.pk}/remaining/")
@@ -134,11 +134,11 @@ def test_provider_staff_open_a_section_and_an_officer_approves_it(officer):
     assert (section.is_approved, section.schedule, section.monthly_price) == (False, "Сб 10:00", 15000)
     bad = client.post("/clubs/provider/sections/", data | {"age_min_months": 200, "age_max_months": 100})
     assert bad.status_code == 422
-    assert "Домбыра" not in text(Client().get("/clubs/"))
+    assert "Домбыра" not in text(Client(HTTP_ACCEPT_LANGUAGE="en").get("/clubs/"))
     officer_client = client_for(officer)
     assert "Домбыра" in text(officer_client.get("/clubs/officer/approvals/"))
     assert officer_client.post("/clubs/officer/approvals/", {"section": section.pk}).status_code == 302
-    assert "Домбыра" in text(Client().get("/clubs/"))
+    assert "Домбыра" in text(Client(HTTP_ACCEPT_LANGUAGE="en").get("/clubs/"))
 
 
 def test_officer_creates_and_cannot_announce_inside_the_lead_time(officer):
@@ -167,12 +167,12 @@ def test_officer_change_without_a_reason_is_refused(officer):
     assert refused.status_code == 422 and "reason is required" in text(refused)
     assert client.post(f"/vouchers/officer/campaigns/{campaign.pk}/",
                        {"action": "change", "monthly_value": 30000, "reason": "Akimat order 7"}).status_code == 302
-    assert "Akimat order 7" in text(Client().get(f"/vouchers/campaigns/{campaign.pk}/"))
+    assert "Akimat order 7" in text(Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/vouchers/campaigns/{campaign.pk}/"))
 
 
 def test_pages_are_for_their_roles(officer):
     user, _ = make_voucher_family()
-    assert Client().get("/vouchers/mine/").status_code == 302
+    assert Client(HTTP_ACCEPT_LANGUAGE="en").get("/vouchers/mine/").status_code == 302
     assert client_for(user).get("/vouchers/officer/").status_code == 403
     assert client_for(officer).get("/vouchers/mine/").status_code == 403
     assert client_for(user).get("/vouchers/999999/").status_code == 404

@@ -12,7 +12,7 @@ from tests.integration.web.helpers import ask_code, code_sent_to, deliver_sms, e
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+')
+TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value="|X-CSRFToken": "|nonce=")[^"]+')
 SENT = "If this number is registered, we have sent a 6-digit code to it by SMS."
 
 

@@ -4,6 +4,9 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
+
+from kezek.core.cli import cli_language
 
 from kezek.core.errors import error_text
 from kezek.domain.allocation import allocate, parse_allocation_input, result_to_json_bytes
@@ -30,7 +33,9 @@ class Command(BaseCommand):
         # rescan them again and again (about a third of the run).
         gc.disable()
         try:
-            self._run(input, output, reproducible=reproducible, progress=progress)
+            # Anyone may re-run a published round: errors come in their terminal's language (LANG, LANGUAGE).
+            with translation.override(cli_language()):
+                self._run(input, output, reproducible=reproducible, progress=progress)
         finally:
             gc.enable()
 
