@@ -110,6 +110,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # SMS and e-mail bodies are plain text: HTML escaping would send "&#x27;" instead of an apostrophe.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # --- Database -------------------------------------------------------------------------------------

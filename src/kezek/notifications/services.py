@@ -90,9 +90,10 @@ def _render_message(
         raise ValueError(f"unknown channel {channel!r}")
     language = _supported_language(language)
     with translation.override(language):
-        body = render_to_string(f"notifications/{template}.{channel}.txt", context).strip()
+        body = render_to_string(f"notifications/{template}.{channel}.txt", context, using="text").strip()
         subject = (
-            render_to_string(f"notifications/{template}.subject.txt", context).strip() if channel == Channel.EMAIL else ""
+            render_to_string(f"notifications/{template}.subject.txt", context, using="text").strip()
+            if channel == Channel.EMAIL else ""
         )
     return OutboxMessage(
         idempotency_key=idempotency_key, channel=channel, recipient=recipient, language=language,

@@ -41,6 +41,7 @@ def probe_templates(settings, tmp_path: Path) -> Path:
         '{% load i18n %}{% get_current_language as lang %}subject {{ lang }} {{ name }}'
     )
     templates = copy.deepcopy(settings.TEMPLATES)
-    templates[0]["DIRS"] = [str(root), *templates[0]["DIRS"]]
+    for engine in templates:
+        engine["DIRS"] = [str(root), *engine["DIRS"]]
     settings.TEMPLATES = templates
     return root

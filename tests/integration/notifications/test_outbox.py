@@ -53,6 +53,14 @@ def test_message_is_rendered_in_the_recipients_language(language, expected):
     assert (message.language, message.body) == (language, expected)
 
 
+def test_plain_text_bodies_are_not_html_escaped():
+    message = notification_enqueue(
+        channel="email", recipient="a@example.kz", template="probe", context={**CONTEXT, "name": "O'Neil & <Co>"},
+        language="en", idempotency_key="escape",
+    )
+    assert message.body.endswith("O'Neil & <Co>") and message.subject.endswith("O'Neil & <Co>")
+
+
 def test_unknown_language_falls_back_to_the_default():
     message = enqueue(language="de")
     assert message.language == "ru" and message.body.startswith("ru|")
