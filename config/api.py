@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -127,6 +128,10 @@ def on_suspicious(request: HttpRequest, exc: SuspiciousOperation):
         request, status=400, code="bad_request", title=_("The request could not be read."),
         detail=_("Check the request against the API documentation."),
     )
+
+
+# A multipart body without a valid boundary fails as soon as the CSRF check reads request.POST.
+api.add_exception_handler(MultiPartParserError, on_suspicious)
 
 
 @api.exception_handler(Exception)

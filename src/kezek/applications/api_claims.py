@@ -22,7 +22,7 @@ class ClaimIn(Schema):
     kind: str = Field(..., max_length=32, description="Benefit kind, e.g. military, large_family")
 
 
-class DecisionIn(Schema):
+class ClaimDecisionIn(Schema):
     reason: str = Field("", max_length=2000)
 
 
@@ -31,7 +31,7 @@ class RejectIn(Schema):
     found_false: bool = Field(False, description="The right is false: 10-day stop-list, back to the general queue")
 
 
-class ClaimOut(Schema):
+class ClaimDetailOut(Schema):
     id: int
     application_id: int
     kind: str
@@ -65,25 +65,25 @@ def _claim_out(claim: BenefitClaim) -> dict:
     }
 
 
-@router.post("/{int:application_id}/claims", response={201: ClaimOut}, summary="Claim a benefit right that needs a document")
+@router.post("/{int:application_id}/claims", response={201: ClaimDetailOut}, summary="Claim a benefit right that needs a document")
 def claim_add(request: HttpRequest, application_id: int, payload: ClaimIn):
     claim = claim_services.claim_add(actor=request.auth, application_id=application_id, kind=payload.kind)
     return Status(201, _claim_out(claim))
 
 
-@router.post("/claims/{int:claim_id}/document", response=ClaimOut, summary="Upload the document (PDF, JPEG or PNG, at most 5 MB)")
+@router.post("/claims/{int:claim_id}/document", response=ClaimDetailOut, summary="Upload the document (PDF, JPEG or PNG, at most 5 MB)")
 def claim_document_upload(request: HttpRequest, claim_id: int, file: File[UploadedFile]):
     claim = claim_services.claim_document_upload(actor=request.auth, claim_id=claim_id, uploaded_file=file)
     return _claim_out(claim)
 
 
-@router.post("/claims/{int:claim_id}/verify", response=ClaimOut, summary="Officer: the document proves the right")
-def claim_verify(request: HttpRequest, claim_id: int, payload: DecisionIn | None = None):
+@router.post("/claims/{int:claim_id}/verify", response=ClaimDetailOut, summary="Officer: the document proves the right")
+def claim_verify(request: HttpRequest, claim_id: int, payload: ClaimDecisionIn | None = None):
     claim = claim_services.claim_verify(actor=request.auth, claim_id=claim_id, reason=payload.reason if payload else "")
     return _claim_out(claim)
 
 
-@router.post("/claims/{int:claim_id}/reject", response=ClaimOut, summary="Officer: reject the right, or find it false")
+@router.post("/claims/{int:claim_id}/reject", response=ClaimDetailOut, summary="Officer: reject the right, or find it false")
 def claim_reject(request: HttpRequest, claim_id: int, payload: RejectIn):
     claim = claim_services.claim_reject(
         actor=request.auth, claim_id=claim_id, reason=payload.reason, found_false=payload.found_false
@@ -91,6 +91,6 @@ def claim_reject(request: HttpRequest, claim_id: int, payload: RejectIn):
     return _claim_out(claim)
 
 
-@router.get("/claims/waiting", response=list[ClaimOut], summary="Officer: documents waiting for review, oldest first")
+@router.get("/claims/waiting", response=list[ClaimDetailOut], summary="Officer: documents waiting for review, oldest first")
 def claims_waiting(request: HttpRequest, district_id: int | None = None):
     return [_claim_out(c) for c in claim_selectors.claims_waiting_review(user=request.auth, district_id=district_id)]

@@ -24,7 +24,7 @@ from kezek.attendance.schemas import (
     ContestOut,
     ResolveIn,
     RosterOut,
-    SessionOut,
+    AttendanceSessionOut,
     SheetOut,
 )
 from kezek.attendance.services import checkins, marks, sheets
@@ -75,7 +75,7 @@ def roster(request: HttpRequest, group_id: int, on: dt.date | None = Query(None)
     }
 
 
-@router.post("/groups/{group_id}/sessions/today", response={200: SessionOut}, summary="Start today's session")
+@router.post("/groups/{group_id}/sessions/today", response={200: AttendanceSessionOut}, summary="Start today's session")
 def start_today(request: HttpRequest, group_id: int):
     group = _staff_group(request, group_id)
     return _session_out(marks.session_start_today(actor=request.auth, group=group))

@@ -32,12 +32,12 @@ class BatchOut(Schema):
     results: list[MarkResultOut]
 
 
-class ChildOut(Schema):
+class RosterChildOut(Schema):
     id: int
     full_name: str
 
 
-class SessionOut(Schema):
+class AttendanceSessionOut(Schema):
     id: int
     group_id: int
     date: dt.date
@@ -48,8 +48,8 @@ class SessionOut(Schema):
 class RosterOut(Schema):
     group_id: int
     date: dt.date
-    children: list[ChildOut]
-    sessions: list[SessionOut]
+    children: list[RosterChildOut]
+    sessions: list[AttendanceSessionOut]
 
 
 class CheckInIn(Schema):

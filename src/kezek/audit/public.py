@@ -43,6 +43,16 @@ FIELD_LABELS: dict[str, Any] = {
     "summary": _("summary"),
     "offered": _("places offered"),
     "seq": _("event number"),
+    "monthly_value": _("monthly value"),
+    "period_start": _("period starts"),
+    "period_end": _("period ends"),
+    "min_age": _("youngest age"),
+    "max_age": _("oldest age"),
+    "stages": _("opening stages"),
+    "applications": _("applications"),
+    "input_sha256": _("SHA-256 of the published input"),
+    "result_sha256": _("SHA-256 of the published result"),
+    "offers": _("places offered"),
     "hash": _("hash"),
 }
 MAX_VALUE_LENGTH = 300
@@ -56,13 +66,21 @@ class PublicAction:
 
 ROUND_FIELDS = ("code", "title", "status", "policy", "tie_break", "runs_at", "offers_close_at", "open_to_all_at")
 CHANGE_FIELDS = ("field", "old_value", "new_value", "reason")
+CAMPAIGN_FIELDS = (
+    "title", "kind", "policy", "status", "quota", "monthly_value", "period_start", "period_end", "min_age", "max_age",
+    "seed_commitment", "stages",
+)
 
 PUBLIC_ACTIONS: dict[str, PublicAction] = {
     "round.announced": PublicAction(_("Allocation round announced"), (*ROUND_FIELDS, "seed_commitment")),
     "round.place_changed": PublicAction(_("Places of a round changed"), ("code", "age_group", "places", "frees_on", *CHANGE_FIELDS)),
-    "round.ran": PublicAction(_("Allocation round run"), ("code", "title", "seed_commitment", "seed_hex", "offered")),
-    "campaign.announced": PublicAction(_("Voucher campaign announced"), ("code", "title", "opens_at", "closes_at", "quota", "amount")),
-    "campaign.changed": PublicAction(_("Voucher campaign changed"), ("code", "title", "quota", "opens_at", "closes_at", *CHANGE_FIELDS)),
+    "round.ran": PublicAction(
+        _("Allocation round run"), ("code", "title", "seed_commitment", "seed_hex", "input_sha256", "result_sha256", "offers"),
+    ),
+    "round.open_to_all": PublicAction(_("Free places of a round opened to all"), ("code", "title", "open_to_all_at")),
+    "vouchers.campaign.announce": PublicAction(_("Voucher campaign announced"), CAMPAIGN_FIELDS),
+    "vouchers.campaign.change": PublicAction(_("Voucher campaign changed"), (*CAMPAIGN_FIELDS, "reason")),
+    "vouchers.campaign.draw": PublicAction(_("Voucher lottery drawn"), ("seed_commitment", "seed_hex", "applications")),
     "incident.recorded": PublicAction(_("Incident recorded"), ("kind", "title", "summary", "status")),
     CHECKPOINT_ACTION: PublicAction(_("Audit checkpoint published"), ("seq", "hash")),
 }
@@ -71,6 +89,13 @@ PUBLIC_ACTIONS: dict[str, PublicAction] = {
 def public_action(action: str, *, label: Any, fields: tuple[str, ...]) -> None:
     """Show ``action`` on the public timeline with only the listed ``fields`` of its before/after."""
     PUBLIC_ACTIONS[action] = PublicAction(label, tuple(fields))
+
+
+def _stages(value: Any) -> str | None:
+    # A campaign's stages are published anyway (number, opening time, share); nothing else of a list is shown.
+    if not isinstance(value, list) or not all(isinstance(s, Mapping) for s in value):
+        return None
+    return "; ".join(f"{_plain(s.get('number'))}: {_plain(s.get('opens_at'))} ({_plain(s.get('share'))})" for s in value)
 
 
 def _plain(value: Any) -> str | None:
@@ -92,7 +117,8 @@ def public_summary(action: str, before: Mapping[str, Any] | None, after: Mapping
     after = after if isinstance(after, Mapping) else {}
     rows = []
     for name in spec.fields:
-        old, new = _plain(before.get(name)), _plain(after.get(name))
+        shown = _stages if name == "stages" else _plain
+        old, new = shown(before.get(name)), shown(after.get(name))
         if old is None and new is None:
             continue
         rows.append({

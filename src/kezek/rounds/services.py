@@ -260,7 +260,11 @@ def round_announce(*, officer: Any, round: Round, now: dt.datetime | None = None
         # The seed itself stays out of the audit trail until the run reveals it.
         audit_record(
             actor=officer, action="round.announced", obj=locked, before={"status": Round.Status.DRAFT},
-            after={"status": locked.status, "seed_commitment": locked.seed_commitment, "runs_at": locked.runs_at},
+            after={
+                "code": locked.code, "title": locked.title, "status": locked.status, "policy": locked.policy,
+                "tie_break": locked.tie_break, "seed_commitment": locked.seed_commitment, "runs_at": locked.runs_at,
+                "offers_close_at": locked.offers_close_at, "open_to_all_at": locked.open_to_all_at,
+            },
         )
     return locked
 
@@ -294,7 +298,10 @@ def round_place_change(*, officer: Any, place: RoundPlace, places: int, frees_on
         current.save(update_fields=[name for name, _, _ in changed])
         audit_record(
             actor=officer, action="round.place_changed", obj=current,
-            before={name: old for name, old, _ in changed}, after={**{name: new for name, _, new in changed}, "reason": reason},
+            before={name: old for name, old, _ in changed},
+            after={
+                **{name: new for name, _, new in changed}, "reason": reason, "code": locked.code, "age_group": current.age_group,
+            },
         )
     return current
 
@@ -425,6 +432,7 @@ def _publish(run: RoundRun, owner: str, input_bytes: bytes, result_bytes: bytes,
         audit_record(
             actor=run.requested_by, action="round.ran", obj=round, before={"status": Round.Status.RUNNING},
             after={
+                "code": round.code, "title": round.title, "seed_commitment": round.seed_commitment,
                 "status": round.status, "seed_hex": round.seed_hex, "input_sha256": locked.input_sha256,
                 "result_sha256": locked.result_sha256, "offers": offered,
             },
@@ -497,5 +505,6 @@ def round_open_to_all(*, round: Round, now: dt.datetime | None = None) -> Round 
         _set_status(locked, Round.Status.OPEN_TO_ALL)
         locked.save(update_fields=["status"])
         audit_record(actor=None, action="round.open_to_all", obj=locked, before={"status": Round.Status.RAN},
-                     after={"status": locked.status})
+                     after={"status": locked.status, "code": locked.code, "title": locked.title,
+                            "open_to_all_at": locked.open_to_all_at})
     return locked

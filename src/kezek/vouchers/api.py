@@ -19,7 +19,7 @@ from kezek.rush.web import request_guard, token_from_request
 from kezek.vouchers import errors, selectors
 from kezek.vouchers.models import Voucher, VoucherApplication, VoucherCampaign
 from kezek.vouchers.schemas import (
-    ApplicationOut,
+    VoucherApplicationOut,
     CampaignChangeIn,
     CampaignIn,
     CampaignOut,
@@ -140,7 +140,7 @@ def claim(request: HttpRequest, campaign_id: int, stage_number: int, payload: Ch
     return Status(201 if result.created else 200, voucher_out(result.voucher))
 
 
-@router.post("/campaigns/{int:campaign_id}/apply", auth=session_auth, response={200: ApplicationOut, 201: ApplicationOut},
+@router.post("/campaigns/{int:campaign_id}/apply", auth=session_auth, response={200: VoucherApplicationOut, 201: VoucherApplicationOut},
              summary="Apply for a lottery or queue voucher")
 def apply(request: HttpRequest, campaign_id: int, payload: ChildIn):
     result = issuing.voucher_apply(actor=request.auth, campaign_id=campaign_id, child_iin=payload.child_iin,
@@ -153,7 +153,7 @@ def mine(request: HttpRequest):
     return [voucher_out(v) for v in selectors.vouchers_for_holder(user=request.auth)]
 
 
-@router.get("/applications", auth=session_auth, response=list[ApplicationOut], summary="Your applications and positions")
+@router.get("/applications", auth=session_auth, response=list[VoucherApplicationOut], summary="Your applications and positions")
 def my_applications(request: HttpRequest):
     return [application_out(a) for a in selectors.applications_for_user(user=request.auth)]
 

@@ -122,7 +122,7 @@ class VoucherOut(Schema):
     issued_at: datetime
 
 
-class ApplicationOut(Schema):
+class VoucherApplicationOut(Schema):
     id: int
     public_id: str
     campaign_id: int

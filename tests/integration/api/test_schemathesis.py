@@ -124,6 +124,7 @@ def _run(server: str, name: str, headers: list[str], report_dir: Path) -> dict:
         "--report", "json", "--report-dir", str(report_dir / name), *run["extra"], *headers,
     ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=report_dir)
+    (report_dir / f"{name}.out").write_text(finished.stdout)
     [report] = (report_dir / name).glob("json-*.json")
     summary = json.loads(report.read_text())
     shown = " ".join(c if not c.startswith(("Cookie:", "X-CSRFToken:")) else repr(c.split(":")[0] + ": …") for c in command)

@@ -131,3 +131,11 @@ def test_api_sign_in_rotates_the_session_key():
     )
     assert response.status_code == 200
     assert client.cookies["sessionid"].value != before
+
+
+@pytest.mark.parametrize(("percent", "step"), [(None, 0), (0.0, 0), (2.4, 0), (2.6, 5), (33.3, 35), (99.0, 100), (100.0, 100), (140.0, 100)])
+def test_chart_bars_are_width_classes_in_steps_of_five(percent, step):
+    # Inline style="width: …" would need 'unsafe-inline' styles; site.css has .bar.w-0 … .bar.w-100.
+    from kezek.web.templatetags.kezek_web import bar_step
+
+    assert bar_step(percent) == step
