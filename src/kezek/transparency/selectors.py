@@ -13,10 +13,12 @@ from django.core.cache import cache
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
+from kezek.appeals.models import Appeal
 from kezek.applications.models import Application
 from kezek.domain.disclosure import suppress_small
 from kezek.domain.queue import PriorityClass
 from kezek.geo.models import District, Region
+from kezek.integrity.models import Dispute, IntegrityFlag
 from kezek.organisations.models import Group, Organisation
 from kezek.placements.models import Offer
 from kezek.rounds.models import Round, RoundPlace
@@ -224,6 +226,30 @@ def _build_region_upcoming(region_id: int) -> list[dict[str, Any]]:
     return sorted(upcoming, key=lambda item: item["at"])
 
 
+def _counts_by(rows, key: str, *, kinds, statuses) -> list[dict[str, Any]]:
+    counts = {(r[key], r["status"]): r["n"] for r in rows}
+    return [
+        {"kind": kind, "label": label, "statuses": [suppress_small(counts.get((kind, status), 0)) for status in statuses]}
+        for kind, label in kinds
+        if any(counts.get((kind, status), 0) for status in statuses)
+    ]
+
+
+def _build_region_integrity(region_id: int) -> dict[str, Any]:
+    appeals = Appeal.objects.filter(district__region_id=region_id).values("kind", "status").annotate(n=Count("id"))
+    flags = IntegrityFlag.objects.filter(district__region_id=region_id).values("kind", "status").annotate(n=Count("id"))
+    return {
+        "appeal_statuses": list(Appeal.Status.values),
+        "appeals": _counts_by(appeals, "kind", kinds=Appeal.Kind.choices, statuses=Appeal.Status.values),
+        "flag_statuses": list(IntegrityFlag.Status.values),
+        "flags": _counts_by(flags, "kind", kinds=IntegrityFlag.Kind.choices, statuses=IntegrityFlag.Status.values),
+        "dispute_statuses": list(Dispute.Status.values),
+        "disputes": [suppress_small(n) for n in (
+            Dispute.objects.filter(district__region_id=region_id, status=status).count() for status in Dispute.Status.values
+        )],
+    }
+
+
 def public_region_activity(*, region_code: str) -> dict[str, Any] | None:
     """A region's rounds, voucher campaigns and upcoming openings with the notice each one gave."""
     region = Region.objects.filter(code=region_code).values("id").first()
@@ -233,6 +259,7 @@ def public_region_activity(*, region_code: str) -> dict[str, Any] | None:
         "rounds": _build_region_rounds(region["id"]),
         "campaigns": _build_region_campaigns(region["id"]),
         "upcoming": _build_region_upcoming(region["id"]),
+        "integrity": _build_region_integrity(region["id"]),
     })
 
 

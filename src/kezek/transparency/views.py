@@ -64,6 +64,7 @@ def region(request: HttpRequest, region_code: str) -> HttpResponse:
         "rounds": activity["rounds"],
         "campaigns": activity["campaigns"],
         "upcoming": activity["upcoming"],
+        "integrity": activity["integrity"],
         "history": list(zip(history, bars([(str(h["day"]), h["waiting"]) for h in history]), strict=True)),
         "sell_out": sell_out,
         "regions": regions,

@@ -82,3 +82,26 @@ def test_queue_snapshot_is_taken_once_a_day_and_charted(client):
     assert list(QueueSnapshot.objects.order_by("day").values_list("waiting", flat=True)) == [6, 7]
     history = _region_page(client).context["history"]
     assert [h["waiting"] for h, _bar in history] == [6, 7]
+
+
+def test_appeals_and_phantom_flags_are_counted_by_kind_and_status(client):
+    from kezek.appeals.models import Appeal
+    from kezek.integrity.models import IntegrityFlag
+    from tests.factories.accounts import make_officer
+    from tests.factories.geo import district
+
+    yesil = district()
+    for i in range(6):
+        IntegrityFlag.objects.create(kind="no_attendance", fingerprint=f"f{i}", subject=f"s{i}", evidence={}, district=yesil)
+    IntegrityFlag.objects.create(
+        kind="two_vouchers", fingerprint="g", subject="g", evidence={}, district=yesil, status="confirmed",
+        reviewer=make_officer(yesil), reviewed_at=timezone.now(),
+    )
+
+    integrity = _region_page(client).context["integrity"]
+
+    assert [(r["kind"], r["statuses"]) for r in integrity["flags"]] == [
+        ("no_attendance", [6, 0, 0]), ("two_vouchers", [0, None, 0]),
+    ]
+    assert integrity["appeals"] == [] and integrity["disputes"] == [0, 0, 0]
+    assert Appeal.Status.values == integrity["appeal_statuses"]
