@@ -393,14 +393,22 @@ class _Progress:
 
 def _solve(instance: Any, progress: _Progress) -> Any:
     # The engine names its own steps; the page shows them all as "allocating the places".
-    return allocate(instance, progress=lambda _step, done, total: progress(done, total))
+    result = allocate(instance, progress=lambda _step, done, total: progress(done, total))
+    total = len(instance.applicants)
+    progress.write(total, total, force=True)  # the engine's last step may stop short of its total
+    return result
 
 
-def _create_offers(round: Round, assignments: dict[str, str | None]) -> int:
+def _create_offers(round: Round, assignments: dict[str, str | None], progress: _Progress) -> int:
     # Looked up at call time: the placements app owns offers, and tests may replace it to make a run fail.
     from kezek.placements.services import offers
 
-    return offers.offers_create_for_round(round=round, assignments=assignments)
+    def echo(done: int, total: int) -> None:
+        # Inside the run's transaction a progress row would stay invisible until commit: only the console sees it.
+        if progress.echo:
+            progress.echo(Stage.WRITING, done, total)
+
+    return offers.offers_create_for_round(round=round, assignments=assignments, progress=echo)
 
 
 def _publish(run: RoundRun, owner: str, input_bytes: bytes, result_bytes: bytes, result: Any, progress: _Progress) -> None:
@@ -416,7 +424,7 @@ def _publish(run: RoundRun, owner: str, input_bytes: bytes, result_bytes: bytes,
         round.seed_revealed = True
         round.ran_at = now
         round.save(update_fields=["status", "seed_revealed", "ran_at"])
-        offered = _create_offers(round, dict(result.assignments))
+        offered = _create_offers(round, dict(result.assignments), progress)
         locked.input_json = input_bytes.decode("utf-8")
         locked.input_sha256 = hashlib.sha256(input_bytes).hexdigest()
         locked.result_json = result_bytes.decode("utf-8")
@@ -478,7 +486,7 @@ def round_run_execute(*, run: RoundRun, owner: str, echo: Callable[[str, int, in
         progress.set_stage(Stage.SOLVING, 0, len(instance.applicants))
         result = _solve(instance, progress)
         result_bytes = result_to_json_bytes(result, reproducible=True)
-        progress.set_stage(Stage.WRITING, 0, len(result.assignments))
+        progress.set_stage(Stage.WRITING, 0, sum(1 for place in result.assignments.values() if place is not None))
         _publish(run, owner, input_bytes, result_bytes, result, progress)
     except LeaseLost:
         log.warning("round run %s: lease lost, another worker continues it", run.pk)

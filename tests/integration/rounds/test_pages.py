@@ -168,3 +168,15 @@ def test_run_button_queues_the_run_and_the_progress_bar_polls_until_done():
     assert "hx-trigger" not in progress and "The round ran" in progress and 'value="100"' in progress
     page = client.get(reverse("rounds:officer-detail", args=[round.code])).content.decode()
     assert "Results" in page and RoundRun.objects.get(round=round).result_sha256 in page
+
+
+def test_the_writing_stage_shows_an_indeterminate_bar(client):
+    from django.template.loader import render_to_string
+
+    from kezek.rounds.models import RoundRun
+    from tests.factories.rounds import announced_round
+
+    round, _ = announced_round()
+    run = RoundRun(round=round, status="running", progress_stage="writing", progress_total=8000, requested_by=round.created_by)
+    html = render_to_string("rounds/_run_progress.html", {"run": run, "round": round, "percent": 0, "stage_label": "writing"})
+    assert "Writing 8000 offers in one transaction" in html and 'value="0"' not in html

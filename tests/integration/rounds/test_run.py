@@ -79,8 +79,8 @@ def test_a_run_publishes_input_and_result_reveals_the_seed_and_makes_the_offers(
 def _fail_after_offers(exc_factory):
     real = placement_offers.offers_create_for_round
 
-    def failing(*, round, assignments):
-        made = real(round=round, assignments=assignments)
+    def failing(*, round, assignments, progress=None):
+        made = real(round=round, assignments=assignments, progress=progress)
         assert made > 0 and Offer.objects.filter(round=round).count() == made  # the offers were written...
         exc_factory(round)  # ...and then something fails in the same transaction
 
@@ -159,7 +159,7 @@ def test_the_command_runs_a_requested_round_with_a_progress_bar():
     out = io.StringIO()
     call_command("round-run", round.code, stdout=out)
     text = out.getvalue()
-    assert "reading" in text and "solving" in text and "100%" in text and "#" in text
+    assert "reading" in text and "solving" in text and "writing" in text and "100%" in text and "#" in text
     run = RoundRun.objects.get(round=round)
     assert run.status == "done" and run.result_sha256 in text
     with pytest.raises(CommandError, match="cannot run twice"):

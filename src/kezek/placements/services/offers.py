@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -84,13 +84,16 @@ def _deadline_for(round: Round, now: dt.datetime) -> dt.datetime:
 # --- making offers ------------------------------------------------------------------------------------
 
 
-def offers_create_for_round(*, round: Round, assignments: dict[str, str | None], now: dt.datetime | None = None) -> int:
+def offers_create_for_round(
+    *, round: Round, assignments: dict[str, str | None], now: dt.datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Offer each assigned child their place (rule: an offer per placement, with the region's deadline; no oversell).
 
     Runs inside the caller's transaction (the round's run): a failure changes nothing. ``assignments`` maps
     an applicant's public id to a place's allocation id (``p<pk>``) or None. Applications no longer in the
     queue (withdrawn since the input was built) are skipped and their places stay free.
-    Returns how many offers were made.
+    Returns how many offers were made; ``progress(done, total)`` is called after each chunk.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("offers_create_for_round must run inside the round's transaction")
@@ -136,6 +139,8 @@ def offers_create_for_round(*, round: Round, assignments: dict[str, str | None],
                 for offer in offers
             ]
         )
+        if progress:
+            progress(sum(made.values()) + len(skipped), len(wanted))
     for place_id, count in sorted(made.items()):
         place = places[place_id]
         # Conditional: the database refuses to take more than the published places, whatever the result says.
