@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import DataError
 from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -132,6 +133,16 @@ def on_suspicious(request: HttpRequest, exc: SuspiciousOperation):
 
 # A multipart body without a valid boundary fails as soon as the CSRF check reads request.POST.
 api.add_exception_handler(MultiPartParserError, on_suspicious)
+
+
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: DataError):
+    # The database refused a value the schema let through (a NUL character on PostgreSQL, a number out of range).
+    log.warning("database refused a request value: %s", exc, extra={"request_id": getattr(request, "request_id", None)})
+    return problem_response(
+        request, status=422, code="invalid_value", title=_("A value in the request cannot be stored."),
+        detail=_("Remove control characters such as NUL and keep numbers within range, then send the request again."),
+    )
 
 
 @api.exception_handler(Exception)

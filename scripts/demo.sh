@@ -3,6 +3,7 @@
 . "$(dirname "$0")/bootstrap.sh"
 export KEZEK_SMS_BACKEND="${KEZEK_SMS_BACKEND:-console}"
 export EMAIL_BACKEND="${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend}"
+export LOG_FORMAT="${LOG_FORMAT:-text}" LOG_LEVEL="${LOG_LEVEL:-WARNING}"  # the SMS codes stay readable in this terminal
 unset DATABASE_URL
 .venv/bin/kezek migrate --noinput -v0
 .venv/bin/kezek demo

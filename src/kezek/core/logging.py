@@ -22,7 +22,9 @@ _TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and goes into the JSON.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 # Record attributes holding code locations or names, never personal data.
-_NOT_MASKED = frozenset({"name", "levelname", "pathname", "filename", "module", "funcName", "threadName", "processName", "taskName"})
+_NOT_MASKED = frozenset(
+    {"name", "levelname", "pathname", "filename", "module", "funcName", "threadName", "processName", "taskName"}
+)
 # Fields of the request log, written in this order right after the basics.
 REQUEST_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user_id")
 
@@ -47,7 +49,11 @@ class MaskIinFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         # Format the message first: an IIN may only appear once arguments are put into it (e.g. a model's repr).
-        record.msg = mask_iins(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # a call with the wrong arguments must not crash the code that logged; keep both raw
+            message = f"{record.msg} {record.args!r}"
+        record.msg = mask_iins(message)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

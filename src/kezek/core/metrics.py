@@ -132,27 +132,23 @@ def _lease_gauges() -> Iterator[GaugeMetricFamily]:
     from kezek.rounds.models import RoundRun
 
     now = timezone.now()
+    free = Q(leased_until__isnull=True) | Q(leased_until__lt=now)
+    queues = {
+        "outbox": OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING),
+        "round_runs": RoundRun.objects.filter(status__in=[RoundRun.Status.QUEUED, RoundRun.Status.RUNNING]),
+    }
     due = GaugeMetricFamily(
         "kezek_worker_backlog", "Work the background worker could take now, by queue", labels=["queue"]
     )
-    due.add_metric(["outbox"], OutboxMessage.objects.filter(
-        Q(leased_until__isnull=True) | Q(leased_until__lt=now),
-        status=OutboxMessage.Status.PENDING, available_at__lte=now,
-    ).count())
-    due.add_metric(["round_runs"], RoundRun.objects.filter(
-        Q(leased_until__isnull=True) | Q(leased_until__lt=now), status__in=[RoundRun.Status.QUEUED, RoundRun.Status.RUNNING],
-    ).count())
-    yield due
     expired = GaugeMetricFamily(
         "kezek_worker_expired_leases", "Rows whose worker lease ran out before the work finished (a worker died)",
         labels=["queue"],
     )
-    expired.add_metric(["outbox"], OutboxMessage.objects.filter(
-        status=OutboxMessage.Status.PENDING, leased_until__lt=now,
-    ).count())
-    expired.add_metric(["round_runs"], RoundRun.objects.filter(
-        status__in=[RoundRun.Status.QUEUED, RoundRun.Status.RUNNING], leased_until__lt=now,
-    ).count())
+    for name, rows in queues.items():
+        ready = rows.filter(available_at__lte=now) if name == "outbox" else rows  # retries wait for their time
+        due.add_metric([name], ready.filter(free).count())
+        expired.add_metric([name], rows.filter(leased_until__lt=now).count())
+    yield due
     yield expired
 
 

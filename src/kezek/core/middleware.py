@@ -45,7 +45,8 @@ class RequestIdMiddleware:
             response["X-Request-ID"] = request.request_id
             seconds = time.perf_counter() - started
             self.observe_request(
-                method=request.method or "", route=self.request_route(request), status=response.status_code, seconds=seconds
+                method=request.method or "", route=self.request_route(request),
+                status=response.status_code, seconds=seconds,
             )
             self._log(request, response.status_code, seconds)
         finally:

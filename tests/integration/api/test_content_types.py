@@ -35,3 +35,14 @@ def test_unreadable_bodies_of_signed_in_calls_are_problems_not_500(officer_clien
     )
     assert response.status_code in {400, 422}, response.content[:300]
     assert response["Content-Type"].startswith(PROBLEM)
+
+
+def test_a_nul_character_in_a_search_is_refused_as_invalid_not_500(officer_client, db_vendor):
+    # Found by schemathesis on PostgreSQL: text fields cannot hold NUL, so the query failed with a DataError.
+    response = officer_client.get("/api/v1/applications/kindergartens", {"q": ":\x00", "district_id": 4833})
+    if db_vendor == "postgresql":
+        assert response.status_code == 422, response.content[:300]
+        assert response["Content-Type"].startswith(PROBLEM)
+        assert response.json()["code"] == "invalid_value"
+    else:  # SQLite stores NUL like any other character: the search simply finds nothing
+        assert response.status_code == 200, response.content[:300]

@@ -42,9 +42,9 @@ STARTUP_TIMEOUT = 90  # two shared cores: Django's start-up can take a while und
 # Calls that would end the session a signed-in run is using (the anonymous run still covers them).
 SESSION_ENDING = ["--exclude-path", "/api/v1/auth/signout", "--exclude-path", "/api/v1/auth/sessions/{session_id}"]
 RUNS = {
-    "anonymous": {"examples": 10, "extra": []},
-    "parent": {"examples": 12, "extra": SESSION_ENDING},
-    "officer": {"examples": 8, "extra": SESSION_ENDING},
+    "anonymous": {"examples": 10, "phases": "fuzzing", "extra": []},
+    "parent": {"examples": 5, "phases": "coverage,fuzzing", "extra": SESSION_ENDING},
+    "officer": {"examples": 8, "phases": "fuzzing", "extra": SESSION_ENDING},
 }
 
 
@@ -120,7 +120,7 @@ def _run(server: str, name: str, headers: list[str], report_dir: Path) -> dict:
     command = [
         str(Path(sys.executable).with_name("st")), "run", f"{server}/api/v1/openapi.json",
         "--checks", CHECKS, "--seed", str(SEED), "--max-examples", str(run["examples"]), "--workers", "2",
-        "--phases", "coverage,fuzzing", "--request-timeout", "30", "--no-color",
+        "--phases", run["phases"], "--request-timeout", "30", "--no-color",
         "--report", "json", "--report-dir", str(report_dir / name), *run["extra"], *headers,
     ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=report_dir)
@@ -140,5 +140,5 @@ def test_no_server_errors_and_no_schema_violations(server, tmp_path):
         summary = _run(server, name, extra, tmp_path)
         cases = summary["test_cases"]["generated"]
         requests += cases
-        print(f"schemathesis {name}: {summary['operations']} operations, {cases} requests, {summary['running_time']:.0f}s")
+        print(f"schemathesis {name}: {summary['operations']['tested']} operations, {cases} requests, {summary['running_time']:.0f}s")
     assert requests >= MIN_REQUESTS, requests

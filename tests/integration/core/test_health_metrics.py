@@ -197,12 +197,15 @@ def test_waiting_room_length_per_live_opening(client, metrics_token, settings):
 def test_request_counts_add_up_across_processes(tmp_path: Path):
     """With PROMETHEUS_MULTIPROC_DIR each process writes its own file and a scrape sums them all."""
     script = (
+        "import django\n"
+        "django.setup()\n"
         "from kezek.core.metrics import observe_request\n"
-        "for _ in range(3): observe_request(method='POST', route='/api/v1/rush/<slug>/claim', status=201, seconds=0.02)\n"
+        "for _ in range(3):\n"
+        "    observe_request(method='POST', route='/api/v1/rush/<slug>/claim', status=201, seconds=0.02)\n"
     )
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"}
     for _ in range(2):
-        subprocess.run([sys.executable, "-c", "import django; django.setup()\n" + script], env=env, check=True, timeout=120)
+        subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(tmp_path))
     samples = _samples(generate_latest(registry).decode())

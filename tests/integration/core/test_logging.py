@@ -101,6 +101,12 @@ def test_iins_are_masked_in_messages_arguments_extras_and_tracebacks(log_lines):
     assert "ValueError: duplicate key (iin)=(********0108)" in entries[3]["exception"]
 
 
+def test_a_call_with_wrong_arguments_is_still_logged_masked(log_lines):
+    logging.getLogger("kezek.test").info("child %s and %s", IIN)  # one argument short
+    (entry,) = log_lines()
+    assert entry["message"] == "child %s and %s ('********0108',)"
+
+
 def test_masking_leaves_other_digit_runs_alone():
     assert mask_iins(f"{IIN}") == "********0108"
     assert mask_iins(f"x{IIN}y") == "x********0108y"
@@ -129,6 +135,6 @@ def test_the_text_format_masks_too_and_shows_the_request_id():
 
 
 def test_json_formatter_keeps_stack_info():
-    record = logging.LogRecord("kezek.test", logging.INFO, __file__, 1, "here", None, None, sinfo="Stack (most recent call last)")
+    record = logging.LogRecord("kezek.test", logging.INFO, __file__, 1, "here", None, None, sinfo="Stack (most recent)")
     entry = json.loads(JsonFormatter().format(record))
     assert entry["stack"].startswith("Stack")
