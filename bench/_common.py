@@ -689,3 +689,58 @@ def python_subprocess(args: list[str], *, env: dict[str, str]) -> dict[str, Any]
 
 def eprint(*parts: object) -> None:
     print(*parts, file=sys.stderr, flush=True)
+
+
+# --- set-up stages run inside Django (a subprocess with the benchmark database's settings) ------------
+
+
+def django_setup() -> None:
+    """Set Django up in a benchmark's own subprocess stage (the repository on the path, Kezek's settings)."""
+    sys.path.insert(0, str(REPO))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def synthetic_iin(base: Any, index: int, spread: int, sex: str) -> str:
+    """A valid IIN, deterministic and unique per index: the day is ``base + index % spread``, the serial from the rest."""
+    import datetime as dt
+
+    from kezek.domain.iin import build_iin
+
+    day = base + dt.timedelta(days=index % spread)
+    for k in range(3):
+        iin = build_iin(day, sex, (index // spread) * 3 + k)
+        if iin is not None:
+            return iin
+    raise RuntimeError(f"no valid IIN for index {index}")
+
+
+def signed_in_sessions(users: list[Any], *, now: Any) -> list[str]:
+    """A signed-in session per user, as sign-in leaves it (Django session + UserSession row); returns the keys."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils.crypto import get_random_string
+
+    from kezek.accounts.models import UserSession
+
+    store = SessionStore()
+    seen = now - dt.timedelta(minutes=2)  # signed in a while ago: the middleware only touches the session
+    keys, sessions, tracked = [], [], []
+    for user in users:
+        key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
+        data = {SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                HASH_SESSION_KEY: user.get_session_auth_hash()}
+        sessions.append(Session(session_key=key, session_data=store.encode(data),
+                                expire_date=now + dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)))
+        tracked.append(UserSession(user=user, session_key=key, created_at=seen, last_seen_at=seen, ip="127.0.0.1",
+                                   user_agent="kezek-bench"))
+        keys.append(key)
+    Session.objects.bulk_create(sessions, batch_size=2000)
+    UserSession.objects.bulk_create(tracked, batch_size=2000)
+    return keys

@@ -42,39 +42,14 @@ SECOND_PREFIX = "705"
 # --- stages that run inside Django (a subprocess with the benchmark database's settings) -------------------
 
 
-def _django() -> None:
-    sys.path.insert(0, str(bench.REPO))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
-
-def _iin(base: dt.date, index: int, spread: int, sex: str) -> str:
-    # Deterministic and unique per index: the day comes from index % spread, the serial block from the rest.
-    from kezek.domain.iin import build_iin
-
-    day = base + dt.timedelta(days=index % spread)
-    for k in range(3):
-        iin = build_iin(day, sex, (index // spread) * 3 + k)
-        if iin is not None:
-            return iin
-    raise RuntimeError(f"no valid IIN for index {index}")
-
-
 def stage_seed(args: argparse.Namespace) -> dict[str, Any]:
     """Kindergartens (once), then families, parent accounts and signed-in sessions for indices start..start+count."""
-    _django()
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    bench.django_setup()
     from django.contrib.auth.hashers import make_password
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
     from django.db import connection, transaction
     from django.utils import timezone
-    from django.utils.crypto import get_random_string
 
-    from kezek.accounts.models import Role, User, UserSession
+    from kezek.accounts.models import Role, User
     from kezek.domain.bin import build_bin
     from kezek.geo.models import District
     from kezek.organisations.models import Group, Language, Organisation
@@ -115,10 +90,10 @@ def stage_seed(args: argparse.Namespace) -> dict[str, Any]:
     with transaction.atomic():
         adults, children = [], []
         for i in range(start, start + count):
-            adults.append(Person(iin=_iin(dt.date(1985, 1, 1), i, 3000, "F"), last_name="Бенчмаркова", first_name="Айгерим",
+            adults.append(Person(iin=bench.synthetic_iin(dt.date(1985, 1, 1), i, 3000, "F"), last_name="Бенчмаркова", first_name="Айгерим",
                                  birth_date=dt.date(1985, 1, 1) + dt.timedelta(days=i % 3000), sex="F",
                                  phone=f"+7701{i:07d}", district=district))
-            children.append(Person(iin=_iin(dt.date(2023, 1, 1), i, 700, "M"), last_name="Бенчмарков", first_name="Нурлан",
+            children.append(Person(iin=bench.synthetic_iin(dt.date(2023, 1, 1), i, 700, "M"), last_name="Бенчмарков", first_name="Нурлан",
                                    birth_date=dt.date(2023, 1, 1) + dt.timedelta(days=i % 700), sex="M", district=district))
         Person.objects.bulk_create(adults + children, batch_size=2000)
         ids = dict(Person.objects.filter(iin__in=[p.iin for p in adults + children]).values_list("iin", "id"))
@@ -132,21 +107,9 @@ def stage_seed(args: argparse.Namespace) -> dict[str, Any]:
             batch_size=2000,
         )
         users = {u.username: u for u in User.objects.filter(username__in=[a.phone for a in adults])}
-        store = SessionStore()
-        sessions, tracked = [], []
-        seen = now - dt.timedelta(minutes=2)  # a parent signed in a while ago: the middleware touches the session
-        for adult, child in zip(adults, children):
-            user = users[adult.phone]
-            key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
-            data = {SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-                    HASH_SESSION_KEY: user.get_session_auth_hash()}
-            sessions.append(Session(session_key=key, session_data=store.encode(data),
-                                    expire_date=now + dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)))
-            tracked.append(UserSession(user=user, session_key=key, created_at=seen, last_seen_at=seen, ip="127.0.0.1",
-                                       user_agent="kezek-bench"))
+        keys = bench.signed_in_sessions([users[a.phone] for a in adults], now=now)
+        for adult, child, key in zip(adults, children, keys):
             rows.append({"child_iin": child.iin, "session": key, "phones": [adult.phone, f"+7{SECOND_PREFIX}{adult.phone[5:]}"]})
-        Session.objects.bulk_create(sessions, batch_size=2000)
-        UserSession.objects.bulk_create(tracked, batch_size=2000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     with open(args.out, "w") as out:
@@ -157,7 +120,7 @@ def stage_seed(args: argparse.Namespace) -> dict[str, Any]:
 
 def stage_verify(args: argparse.Namespace) -> dict[str, Any]:
     """After the run: one application per 2xx answer (none lost, none doubled), one outbox message each."""
-    _django()
+    bench.django_setup()
     from django.db.models import Count
 
     from kezek.applications.models import Application, ApplicationEvent

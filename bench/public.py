@@ -37,14 +37,6 @@ PAGE = "/transparency/regions/astana/"
 # --- stages run inside Django (a subprocess with the benchmark database's settings) -----------------
 
 
-def _django() -> None:
-    sys.path.insert(0, str(bench.REPO))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
-
 def _iin(day: dt.date, sex: str, n: int) -> str:
     # Serials from 7000 keep clear of the small demo registry; one in eleven serials has no check digit.
     from kezek.domain.iin import build_iin
@@ -57,7 +49,7 @@ def _iin(day: dt.date, sex: str, n: int) -> str:
 
 def stage_seed(count: int, start: int) -> dict[str, Any]:
     """``count`` queued children (applications rows with their parents), spread over Astana's districts."""
-    _django()
+    bench.django_setup()
     from django.db import transaction
     from django.utils import timezone
 

@@ -43,25 +43,6 @@ CHUNK = 5000
 # --- stages that run inside Django (a subprocess with the benchmark database's settings) -------------------
 
 
-def _django() -> None:
-    sys.path.insert(0, str(bench.REPO))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
-
-def _iin(base: dt.date, index: int, spread: int, sex: str) -> str:
-    from kezek.domain.iin import build_iin
-
-    day = base + dt.timedelta(days=index % spread)
-    for k in range(3):
-        iin = build_iin(day, sex, (index // spread) * 3 + k)
-        if iin is not None:
-            return iin
-    raise RuntimeError(f"no valid IIN for index {index}")
-
-
 def _kindergartens(district: Any, count: int) -> list[Any]:
     """``count`` approved kindergartens, each with one Kazakh and one Russian junior group."""
     from kezek.domain.bin import build_bin
@@ -88,7 +69,7 @@ def _kindergartens(district: Any, count: int) -> list[Any]:
 
 def stage_seed(args: argparse.Namespace) -> dict[str, Any]:
     """Kindergartens, applications with preferences, an officer, and an announced round whose time has come."""
-    _django()
+    bench.django_setup()
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
     from django.db.models import Count
@@ -125,12 +106,12 @@ def stage_seed(args: argparse.Namespace) -> dict[str, Any]:
         indices = range(start, min(start + CHUNK, args.applications))
         with transaction.atomic():
             children = [
-                Person(iin=_iin(birth_base, i, 365, "M" if i % 2 else "F"), last_name="Бенчмарков", first_name="Нурлан",
+                Person(iin=bench.synthetic_iin(birth_base, i, 365, "M" if i % 2 else "F"), last_name="Бенчмарков", first_name="Нурлан",
                        birth_date=birth_base + dt.timedelta(days=i % 365), sex="M" if i % 2 else "F", district=district)
                 for i in indices
             ]
             adults = [
-                Person(iin=_iin(dt.date(1985, 1, 1), i, 3000, "F"), last_name="Бенчмаркова", first_name="Айгерим",
+                Person(iin=bench.synthetic_iin(dt.date(1985, 1, 1), i, 3000, "F"), last_name="Бенчмаркова", first_name="Айгерим",
                        birth_date=dt.date(1985, 1, 1) + dt.timedelta(days=i % 3000), sex="F", phone=f"+7702{i:07d}",
                        district=district)
                 for i in indices
@@ -148,7 +129,7 @@ def stage_seed(args: argparse.Namespace) -> dict[str, Any]:
                     child=child, applicant=parent, district=district, desired_start_date=start_date,
                     language="kk" if rng.random() < 0.6 else "ru", age_group=group_age,
                     phones=[f"+7702{i:07d}", f"+7705{i:07d}"], notify_channel="sms", notify_language="kk",
-                    priority_class=(cls := rng.choices(classes, class_weights)[0]),
+                    priority_class=rng.choices(classes, class_weights)[0],
                     registered_at=now - dt.timedelta(seconds=rng.randrange(2 * 365 * 86400)),
                     submission_key=f"bench-{i}",
                 )
@@ -201,7 +182,7 @@ def stage_seed(args: argparse.Namespace) -> dict[str, Any]:
 
 def stage_verify(args: argparse.Namespace) -> dict[str, Any]:
     """After the run: the offers against the places, places never over their count, and the published files."""
-    _django()
+    bench.django_setup()
     from django.db.models import Sum
 
     from kezek.applications.models import Application
@@ -408,7 +389,7 @@ def print_summary(r: dict[str, Any], path: Path) -> None:
           f"PostgreSQL {m['postgres']}, load average before {m['load_average']}")
     print(f"  kezek round-run: {run['wall_seconds']} s wall, {run['cpu_seconds']} s CPU, peak RSS {run['peak_rss_mb']} MB, "
           f"solve {a['solve_seconds']:.2f} s; exit {run['exit_code']}")
-    print(f"  progress bar: " + "; ".join(f"{n} {s['first_s']}-{s['last_s']} s ({s['distinct_percents']} steps, {s['last']})"
+    print("  progress bar: " + "; ".join(f"{n} {s['first_s']}-{s['last_s']} s ({s['distinct_percents']} steps, {s['last']})"
                                         for n, s in run["stages"].items()))
     print(f"  page progress (DB) samples: {len(run['db_progress_samples'])}; other jobs used {cpu['other_processes_cpu_s']} of "
           f"{cpu['machine_cpu_capacity_s']} CPU-s during the run; load after {cpu['load_average_after']}")

@@ -37,7 +37,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as bench  # noqa: E402
-from apply import _django, _iin  # noqa: E402
 
 DB_NAME = "kezek_bench_rush"
 REDIS_DB = 12
@@ -66,18 +65,13 @@ SERVER_LIMITS = {
 
 def stage_seed(args: argparse.Namespace) -> dict[str, Any]:
     """Families with signed-in parents, an officer, and an announced first_come campaign with one waiting room."""
-    _django()
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    bench.django_setup()
     from django.contrib.auth.hashers import make_password
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
     from django.db import connection, transaction
     from django.urls import reverse
     from django.utils import timezone
-    from django.utils.crypto import get_random_string
 
-    from kezek.accounts.models import Role, User, UserSession
+    from kezek.accounts.models import Role, User
     from kezek.geo.models import District
     from kezek.people.models import LegalRepresentation, Person
     from kezek.rush.services import opening_create
@@ -86,17 +80,15 @@ def stage_seed(args: argparse.Namespace) -> dict[str, Any]:
     district = District.objects.select_related("region").filter(code=args.district_code).first() or District.objects.first()
     now = timezone.now()
     unusable = make_password(None)
-    store = SessionStore()
-    seen = now - dt.timedelta(minutes=2)  # signed in a while ago, as apply.py: the middleware touches the session
     out = open(args.out, "w")  # noqa: SIM115
     for start in range(0, args.count, args.batch):
         indices = range(start, min(args.count, start + args.batch))
         with transaction.atomic():
-            adults = [Person(iin=_iin(dt.date(1985, 1, 1), i, 3000, "F"), last_name="Бенчмаркова", first_name="Айгерим",
+            adults = [Person(iin=bench.synthetic_iin(dt.date(1985, 1, 1), i, 3000, "F"), last_name="Бенчмаркова", first_name="Айгерим",
                              birth_date=dt.date(1985, 1, 1) + dt.timedelta(days=i % 3000), sex="F", phone=f"+7701{i:07d}",
                              district=district) for i in indices]
             # Born 2015-2019: 6 to 11 years old on the period start, within the campaign's ages.
-            children = [Person(iin=_iin(dt.date(2015, 1, 1), i, 1800, "M"), last_name="Бенчмарков", first_name="Нурлан",
+            children = [Person(iin=bench.synthetic_iin(dt.date(2015, 1, 1), i, 1800, "M"), last_name="Бенчмарков", first_name="Нурлан",
                                birth_date=dt.date(2015, 1, 1) + dt.timedelta(days=i % 1800), sex="M", district=district)
                         for i in indices]
             Person.objects.bulk_create(adults + children, batch_size=2000)
@@ -110,19 +102,9 @@ def stage_seed(args: argparse.Namespace) -> dict[str, Any]:
                  for a in adults], batch_size=2000,
             )
             users = {u.username: u for u in User.objects.filter(username__in=[a.phone for a in adults])}
-            sessions, tracked = [], []
-            for adult, child in zip(adults, children):
-                user = users[adult.phone]
-                key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
-                data = {SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-                        HASH_SESSION_KEY: user.get_session_auth_hash()}
-                sessions.append(Session(session_key=key, session_data=store.encode(data),
-                                        expire_date=now + dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)))
-                tracked.append(UserSession(user=user, session_key=key, created_at=seen, last_seen_at=seen, ip="127.0.0.1",
-                                           user_agent="kezek-bench"))
-                out.write(json.dumps({"account": user.pk, "child_iin": child.iin, "session": key}) + "\n")
-            Session.objects.bulk_create(sessions, batch_size=2000)
-            UserSession.objects.bulk_create(tracked, batch_size=2000)
+            keys = bench.signed_in_sessions([users[a.phone] for a in adults], now=now)
+            for adult, child, key in zip(adults, children, keys):
+                out.write(json.dumps({"account": users[adult.phone].pk, "child_iin": child.iin, "session": key}) + "\n")
     out.close()
 
     officer = User.objects.create(username="bench-officer", role=Role.OFFICER, password=unusable, district=district,
@@ -154,7 +136,7 @@ def stage_seed(args: argparse.Namespace) -> dict[str, Any]:
 
 def stage_verify(args: argparse.Namespace) -> dict[str, Any]:
     """After the run: vouchers issued against the share, doubles, and every 2xx answer backed by its voucher."""
-    _django()
+    bench.django_setup()
     from django.db.models import Count, Max, Min
 
     from kezek.rush.models import Pool, PoolClaim

@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Callable
 from functools import cache
 
-from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse

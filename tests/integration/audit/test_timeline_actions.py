@@ -18,7 +18,7 @@ def _timeline(client) -> str:
 
 def test_round_and_campaign_announcements_appear_with_their_figures(client):
     round, _ = announced_round(places=3)
-    campaign = make_campaign(quota=35, title="Damu Bala timeline")
+    make_campaign(quota=35, title="Damu Bala timeline")
 
     body = _timeline(client)
 

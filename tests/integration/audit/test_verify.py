@@ -119,7 +119,7 @@ def test_row_inserted_in_sql_with_renumbering_is_named():
 
 
 def test_garbage_row_inserted_in_sql_with_renumbering_is_named():
-    events = audit_events_record(5)
+    audit_events_record(5)
     sql_shift_seq(from_seq=3, by=1)
     sql_insert_event(forged_fields(3, "a" * 64, valid_hash=False))
     assert first_break() == (3, "inserted")
