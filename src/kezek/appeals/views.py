@@ -24,7 +24,7 @@ from kezek.appeals.services import incidents as incident_services
 from kezek.core.errors import error_text
 from kezek.domain.errors import DomainError, Forbidden, NotFound
 # Signed-in users of these roles (administrators pass every role); others 403, as on the voucher pages.
-from kezek.vouchers.views import role_required
+from kezek.accounts.decorators import role_required
 
 app_name = "appeals"
 LOGIN = "web:parent-signin"

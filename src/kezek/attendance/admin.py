@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from kezek.attendance.models import CheckIn, ContestedDay, Mark, MonthlySheet, RegionAttendanceRules, Session
-from kezek.vouchers.admin import ReadOnlyAdmin
+from kezek.core.admin import OfficersReadOnlyAdmin
 
 
 @admin.register(RegionAttendanceRules)
@@ -14,28 +14,28 @@ class RegionAttendanceRulesAdmin(admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(ReadOnlyAdmin):
+class SessionAdmin(OfficersReadOnlyAdmin):
     list_display = ("group", "date", "starts_at", "ends_at")
     list_filter = ("date",)
 
 
 @admin.register(Mark)
-class MarkAdmin(ReadOnlyAdmin):
+class MarkAdmin(OfficersReadOnlyAdmin):
     list_display = ("session", "child", "status", "marked_by", "marked_at", "corrected_at")
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(ReadOnlyAdmin):
+class CheckInAdmin(OfficersReadOnlyAdmin):
     list_display = ("session", "child", "parent", "checked_in_at")
 
 
 @admin.register(MonthlySheet)
-class MonthlySheetAdmin(ReadOnlyAdmin):
+class MonthlySheetAdmin(OfficersReadOnlyAdmin):
     list_display = ("child", "group", "month", "status", "deadline")
     list_filter = ("status",)
 
 
 @admin.register(ContestedDay)
-class ContestedDayAdmin(ReadOnlyAdmin):
+class ContestedDayAdmin(OfficersReadOnlyAdmin):
     list_display = ("sheet", "session", "status", "resolved_at")
     list_filter = ("status",)

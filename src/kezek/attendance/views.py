@@ -26,7 +26,7 @@ from kezek.attendance.services import checkins, marks, sheets
 from kezek.core.errors import STATUS_BY_KIND, error_text
 from kezek.domain.errors import DomainError
 from kezek.placements.documents import qr_svg
-from kezek.vouchers.views import role_required
+from kezek.accounts.decorators import role_required
 
 app_name = "attendance"
 # How long after a valid scan the parent may press "Check in" (the code itself lives 30-60 seconds).

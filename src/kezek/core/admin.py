@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import admin
 from django.http import HttpRequest
 
 
@@ -37,3 +38,17 @@ class ReadOnlyPermissions(ReferenceDataPermissions):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class OfficersReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+    """Officers and administrators look; writes happen through the services so they are checked and audited."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        from kezek.accounts.models import Role
+        from kezek.accounts.permissions import is_admin
+
+        user = request.user
+        return is_admin(user) or (user.is_active and user.is_staff and user.role == Role.OFFICER)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)

@@ -24,7 +24,7 @@ from kezek.integrity.models import IntegrityFlag
 from kezek.integrity.services import disputes, flags, suspensions
 from kezek.people.models import Person
 from kezek.people.registry import get_registry
-from kezek.vouchers.views import role_required
+from kezek.accounts.decorators import role_required
 from kezek.web.views import mask_iin
 
 app_name = "integrity"

@@ -9,7 +9,7 @@ from django.db import transaction
 from kezek.audit.services import audit_record
 
 from kezek.payments.models import RegionTariff, Statement, StatementLine
-from kezek.vouchers.admin import ReadOnlyAdmin
+from kezek.core.admin import OfficersReadOnlyAdmin
 
 
 class LineInline(admin.TabularInline):
@@ -24,7 +24,7 @@ class LineInline(admin.TabularInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(ReadOnlyAdmin):
+class StatementAdmin(OfficersReadOnlyAdmin):
     list_display = ("organisation", "month", "status", "due_on", "approved_at")
     list_filter = ("status", "month")
     search_fields = ("organisation__name", "organisation__bin")

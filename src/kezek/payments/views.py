@@ -25,7 +25,7 @@ from kezek.domain.errors import DomainError
 from kezek.payments import documents, selectors, services
 from kezek.payments.forms import AdjustmentForm, GenerateForm
 from kezek.payments.models import Statement, StatementLine
-from kezek.vouchers.views import role_required
+from kezek.accounts.decorators import role_required
 
 app_name = "payments"
 LIST_LIMIT = 300

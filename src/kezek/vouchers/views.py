@@ -8,10 +8,8 @@ user's language (a busy rush answers 503 with Retry-After), never as a server er
 from __future__ import annotations
 
 import secrets
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kezek.accounts.models import Role
-from kezek.accounts.permissions import district_scope, require_role
+from kezek.accounts.decorators import role_required
+from kezek.accounts.permissions import district_scope
 from kezek.core.errors import STATUS_BY_KIND, error_text
 from kezek.domain.errors import DomainError, RateLimited
 from kezek.geo.models import District
@@ -53,24 +52,6 @@ CLAIM_KEY = "kezek_voucher_claim_key"
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def role_required(*roles: str):
-    """Signed-in users of these roles (administrators too); others: parents to the SMS sign-in, staff 403."""
-
-    def decorate(view):
-        @login_required(login_url="web:parent-signin")
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args, **kwargs):
-            try:
-                require_role(request.user, *roles)
-            except DomainError:
-                raise PermissionDenied from None
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorate
 
 
 def _problem(request: HttpRequest, exc: DomainError, *, back: str = "") -> HttpResponse:
