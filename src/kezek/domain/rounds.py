@@ -13,9 +13,11 @@ Who is in a round's input:
   kindergarten with two matching groups contributes both, in place-id order;
 - ``priority`` is the application's priority class (0 extraordinary, 1 first-priority, 2 general).
 
-Sibling rule (``match`` policy only): a child whose brother or sister (another child of the same legal
-representative) is actively enrolled in a kindergarten gets the first-priority class, ``min(priority, 1)``,
-at that kindergarten's places only. It is written into ``group_priority`` only where it improves the class.
+Sibling and staff rule (``match`` policy only): a child whose brother or sister (another child of the same
+legal representative) is actively enrolled in a kindergarten, or whose legal representative works there (a
+provider staff account of that kindergarten linked to the representative), gets the first-priority class,
+``min(priority, 1)``, at that kindergarten's places only. It is written into ``group_priority`` only where it
+improves the class.
 """
 
 from __future__ import annotations

@@ -143,6 +143,19 @@ def _sibling_kindergartens(applications: QuerySet[Application]) -> dict[int, set
     }
 
 
+def _staff_kindergartens(applications: QuerySet[Application]) -> dict[int, set[int]]:
+    """Child id -> kindergartens where one of the child's legal representatives works (a provider staff account)."""
+    staff: dict[int, set[int]] = defaultdict(set)
+    for child_id, organisation_id in LegalRepresentation.objects.filter(
+        child_id__in=applications.values("child_id"),
+        representative__account__role=Role.PROVIDER_STAFF,
+        representative__account__is_active=True,
+        representative__account__organisation__kind=Organisation.Kind.KINDERGARTEN,
+    ).values_list("child_id", "representative__account__organisation_id"):
+        staff[child_id].add(organisation_id)
+    return staff
+
+
 def round_allocation_rows(*, round: Round, progress: Callable[[int, int], None] | None = None) -> AllocationRows:
     """The places and the applications in the queue that a run of ``round`` allocates over.
 
@@ -163,7 +176,11 @@ def round_allocation_rows(*, round: Round, progress: Callable[[int, int], None] 
         .values_list("application_id", "organisation_id")
     ):
         kindergartens[application_id].append(organisation_id)
-    siblings = _sibling_kindergartens(applications) if round.policy == Round.Policy.MATCH else {}
+    siblings: dict[int, set[int]] = defaultdict(set)
+    if round.policy == Round.Policy.MATCH:
+        for linked in (_sibling_kindergartens(applications), _staff_kindergartens(applications)):
+            for child_id, organisations in linked.items():
+                siblings[child_id] |= organisations
     rows: list[ApplicantRow] = []
     fields = ("pk", "public_id", "priority_class", "registered_at", "age_group", "language", "child_id")
     for pk, public_id, priority, registered_at, age_group, language, child_id in applications.order_by("pk").values_list(

@@ -48,6 +48,14 @@ def _round_with_queue(*, policy: str = "match", tie_break: str = "lottery"):
     return round, (place_a, place_b), (first, second, sibling)
 
 
+@pytest.fixture(autouse=True)
+def english_terminal(monkeypatch):
+    """``kezek round-run`` speaks the terminal's language; these tests read its English messages."""
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 def _status(*applications) -> list[str]:
     return list(Application.objects.filter(pk__in=[a.pk for a in applications]).order_by("pk").values_list("status", flat=True))
 
@@ -164,3 +172,24 @@ def test_the_command_runs_a_requested_round_with_a_progress_bar():
     assert run.status == "done" and run.result_sha256 in text
     with pytest.raises(CommandError, match="cannot run twice"):
         call_command("round-run", round.code, stdout=io.StringIO())
+
+
+def test_a_child_whose_parent_works_at_a_kindergarten_gets_the_first_priority_class_there_only():
+    from kezek.accounts.models import Role
+
+    round = make_round(policy="match", tie_break="lottery")
+    place_a, place_b = add_place(round), add_place(round)
+    kg_a, kg_b = place_a.group.organisation, place_b.group.organisation
+    parent, (child,) = make_family(children=1, child_birth_dates=[dt.date(2022, 4, 1)])
+    staff = make_parent(parent)
+    staff.role, staff.organisation = Role.PROVIDER_STAFF, kg_b
+    staff.save(update_fields=["role", "organisation"])
+    staff_child = make_application(child=child, applicant=staff, preferences=[kg_a, kg_b], registered_at=T0)
+    other = make_application(preferences=[kg_a, kg_b], registered_at=T0)
+    round = round_announce(officer=round.created_by, round=round)
+
+    run = run_round(round)
+
+    by_id = {a["id"]: a for a in json.loads(run.input_json)["applicants"]}
+    assert by_id[staff_child.public_id]["group_priority"] == {place_b.allocation_id: 1}
+    assert "group_priority" not in by_id[other.public_id]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from kezek.accounts.models import User
+from kezek.core.cli import cli_language
 from kezek.core.errors import error_text
 from kezek.core.worker import worker_id
 from kezek.domain.errors import DomainError
@@ -25,6 +27,11 @@ class Command(BaseCommand):
         parser.add_argument("--officer", help="Request the run as this officer (username) before running it.")
 
     def handle(self, *args, code: str, officer: str | None = None, **options) -> None:
+        # Messages in the terminal's language (LANG, LANGUAGE), as every console command of Kezek.
+        with translation.override(cli_language()):
+            self._handle(code=code, officer=officer)
+
+    def _handle(self, *, code: str, officer: str | None) -> None:
         self.shown = ("", -1)
         try:
             if officer:
