@@ -4,12 +4,16 @@
 # and on PostgreSQL, and browser tests in Debian's Chromium.
 . "$(dirname "$0")/bootstrap.sh" test
 
-if [ ! -x /usr/bin/chromium ]; then
+# Debian packages the suites drive: Chromium for the browser tests, nginx for the several-servers test.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "==> installing Debian's chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "==> installing Debian's ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "Browser tests need /usr/bin/chromium: sudo apt-get install chromium" >&2; exit 1
+    echo "The tests need Debian's ${missing[*]}: sudo apt-get install ${missing[*]}" >&2; exit 1
   fi
 fi
 

@@ -91,6 +91,19 @@ def visitor_status(*, now: float, opens_at: float, admitted_at: float | None, ra
     return VisitorStatus(state, 0 if state is VisitorState.ADMITTED else None, 0, admitted_at, expires_at)
 
 
+POLL_MIN_SECONDS = 2
+POLL_MAX_SECONDS = 60
+
+
+def poll_interval(*, wait_seconds: int) -> int:
+    """How soon a waiting visitor asks again (rule: after a quarter of the wait, every 2 s near the turn, at most 60 s).
+
+    Status polls are most of a national opening's load, so a long wait is checked rarely; four checks before
+    the turn keep a visitor on time, and a pass stays valid for minutes after the turn.
+    """
+    return max(POLL_MIN_SECONDS, min(POLL_MAX_SECONDS, wait_seconds // 4))
+
+
 def token_expiry(*, admitted_at: float, token_ttl: int) -> int:
     """The whole second at which an admission token stops being accepted."""
     return math.ceil(admitted_at) + token_ttl

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest
 
 from kezek.core.middleware import client_ip
-from kezek.domain.waiting_room import VisitorState
+from kezek.domain.waiting_room import VisitorState, poll_interval
 from kezek.rush.models import Opening
 from kezek.rush.services import RoomStatus, rush_rate_check
 
@@ -38,11 +38,11 @@ def continue_url(opening: Opening, token: str) -> str:
 
 
 def poll_seconds(status: RoomStatus) -> int | None:
-    """How soon the page asks again: rarely while the wait is long, every 2 s near the turn, never once admitted."""
+    """How soon the page asks again (``poll_interval`` while waiting); never once admitted or expired."""
     visitor = status.visitor
     if visitor is None or visitor.state in (VisitorState.ADMITTED, VisitorState.EXPIRED):
         return None
-    return max(2, min(15, visitor.wait_seconds // 4))
+    return poll_interval(wait_seconds=visitor.wait_seconds)
 
 
 def status_payload(status: RoomStatus) -> dict[str, Any]:

@@ -151,3 +151,11 @@ def test_a_genuine_token_for_another_account_or_opening_is_refused():
         wr.token_verify(key=KEY, token=_token(account_id=43), opening_id=7, account_id=42, now=0)
     with pytest.raises(wr.TokenNotYours):
         wr.token_verify(key=KEY, token=_token(opening_id=8), opening_id=7, account_id=42, now=0)
+
+
+@pytest.mark.parametrize(
+    ("wait", "expected"),
+    [(0, 2), (7, 2), (8, 2), (12, 3), (100, 25), (239, 59), (240, 60), (3600, 60)],
+)
+def test_a_visitor_asks_again_after_a_quarter_of_the_wait_between_2_and_60_seconds(wait, expected):
+    assert wr.poll_interval(wait_seconds=wait) == expected
