@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.db import DataError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -20,10 +20,12 @@ from kezek.attendance.api import router as attendance_router
 from kezek.audit.api import router as audit_router
 from kezek.core.errors import domain_error_response, problem_response
 from kezek.core.openapi import KezekAPI
+from kezek.core.outage import database_unavailable_response, is_database_unavailable
 from kezek.domain.errors import DomainError
 from kezek.payments.api import router as payments_router
 from kezek.people.api import router as people_router
 from kezek.placements.api import offers_router, referrals_router
+from kezek.privacy.api import router as privacy_router
 from kezek.rounds.api import router as rounds_router
 from kezek.rush.api import router as rush_router
 from kezek.vouchers.api import router as vouchers_router
@@ -50,6 +52,7 @@ api.add_router("/vouchers", vouchers_router, tags=["club vouchers"])
 api.add_router("/appeals", appeals_router, tags=["appeals and incidents"])
 api.add_router("/attendance", attendance_router, tags=["attendance"])
 api.add_router("/payments", payments_router, tags=["payments"])
+api.add_router("/me", privacy_router, tags=["personal data"])
 
 
 @api.get("/health", tags=["operations"], summary="Liveness check")
@@ -143,6 +146,17 @@ def on_data_error(request: HttpRequest, exc: DataError):
         request, status=422, code="invalid_value", title=_("A value in the request cannot be stored."),
         detail=_("Remove control characters such as NUL and keep numbers within range, then send the request again."),
     )
+
+
+def on_database_error(request: HttpRequest, exc: Exception):
+    # An unreachable database is an outage (503, Retry-After), not a bug; other database errors stay 500s.
+    if is_database_unavailable(exc):
+        return database_unavailable_response(request, exc)
+    return on_unexpected(request, exc)
+
+
+api.add_exception_handler(OperationalError, on_database_error)
+api.add_exception_handler(InterfaceError, on_database_error)
 
 
 @api.exception_handler(Exception)

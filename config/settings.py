@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import kezek
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "kezek.payments",
     "kezek.integrity",
     "kezek.transparency",
+    "kezek.privacy",
     "kezek.web",
 ]
 
@@ -137,6 +139,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
+else:
+    # A host that drops packets must fail a request in seconds (then 503), not hold a worker until its timeout.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5)
+# While the database cannot be reached, requests answer 503 with this Retry-After (kezek.core.outage);
+# conn_health_checks above makes each process reconnect on its own once it is back.
+KEZEK_DATABASE_RETRY_AFTER_SECONDS = env_int("KEZEK_DATABASE_RETRY_AFTER_SECONDS", 5)
 if name := os.environ.get("KEZEK_TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": name}
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
@@ -178,6 +186,10 @@ SECURE_REDIRECT_EXEMPT = [r"^health/?$", r"^ready/?$", r"^metrics/?$"]
 if env_bool("KEZEK_TRUST_X_FORWARDED_PROTO", HTTPS):
     # nginx terminates TLS and says so in this header (it must overwrite any value the client sent).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind nginx (deploy/nginx/kezek.conf overwrites X-Forwarded-For with the client's address) rate limits and
+# session records use that address (kezek.core.middleware.client_ip). Never set it without such a proxy in
+# front: a client could then pick the address its limits are counted under.
+KEZEK_TRUST_X_FORWARDED_FOR = env_bool("KEZEK_TRUST_X_FORWARDED_FOR", False)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -211,7 +223,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Languages ------------------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "src" / "kezek" / "locale"]
+# Next to the package, not the checkout, so the catalogues are found however Kezek is installed.
+LOCALE_PATHS = [Path(kezek.__file__).resolve().parent / "locale"]
 USE_I18N = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Almaty")
 USE_TZ = True
@@ -327,3 +340,11 @@ KEZEK_ROUND_LEAD_HOURS = env_int("KEZEK_ROUND_LEAD_HOURS", 24)
 
 # Club voucher campaigns: announced at least this many hours before their first stage opens.
 KEZEK_CAMPAIGN_LEAD_HOURS = env_int("KEZEK_CAMPAIGN_LEAD_HOURS", 24)
+
+# Personal data retention (docs/privacy.md): days after which the worker purges or anonymises; 0 keeps for ever.
+KEZEK_RETENTION_DAYS_SESSIONS = env_int("KEZEK_RETENTION_DAYS_SESSIONS", 180)
+KEZEK_RETENTION_DAYS_OTP = env_int("KEZEK_RETENTION_DAYS_OTP", 1)
+KEZEK_RETENTION_DAYS_NOTIFICATIONS = env_int("KEZEK_RETENTION_DAYS_NOTIFICATIONS", 365)
+KEZEK_RETENTION_DAYS_DOCUMENTS_AFTER_DECISION = env_int("KEZEK_RETENTION_DAYS_DOCUMENTS_AFTER_DECISION", 3 * 365)
+KEZEK_RETENTION_DAYS_INACTIVE_PEOPLE = env_int("KEZEK_RETENTION_DAYS_INACTIVE_PEOPLE", 5 * 365)
+KEZEK_RETENTION_BATCH = env_int("KEZEK_RETENTION_BATCH", 500)

@@ -4,6 +4,9 @@ from django.urls import include, path
 from config.api import api
 from kezek.core import health, metrics
 
+# An unreachable database answers 503 with Retry-After, also when a middleware met it (kezek.core.outage).
+handler500 = "kezek.core.outage.server_error"
+
 urlpatterns = [
     path("health", health.health, name="health"),
     path("ready", health.ready, name="ready"),
@@ -19,6 +22,7 @@ urlpatterns = [
     path("transparency/", include("kezek.audit.urls")),
     path("payments/", include("kezek.payments.urls")),
     path("attendance/", include("kezek.attendance.urls")),
+    path("account/privacy/", include("kezek.privacy.urls")),
     path("", include("kezek.vouchers.urls")),
     path("", include("kezek.placements.urls")),
     path("", include("kezek.integrity.urls")),

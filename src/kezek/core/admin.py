@@ -43,6 +43,18 @@ class ReadOnlyPermissions(ReferenceDataPermissions):
 class OfficersReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
     """Officers and administrators look; writes happen through the services so they are checked and audited."""
 
+    # The lookup of the row's district (e.g. "group__organisation__district_id"): officers see their district's rows.
+    district_path = ""
+
+    def get_queryset(self, request: HttpRequest):
+        from kezek.accounts.permissions import district_scope
+
+        queryset = super().get_queryset(request)
+        scope = district_scope(request.user)
+        if scope is None or not self.district_path:
+            return queryset
+        return queryset.filter(**{f"{self.district_path}__in": scope})
+
     def has_module_permission(self, request: HttpRequest) -> bool:
         from kezek.accounts.models import Role
         from kezek.accounts.permissions import is_admin

@@ -20,6 +20,8 @@ STATUS_BY_KIND = {
     "conflict": 409,
     "rate_limited": 429,
     "unavailable": 503,
+    # Our file storage is full (kezek.core.uploads): the request was fine, the server cannot store it now.
+    "insufficient_storage": 507,
 }
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"

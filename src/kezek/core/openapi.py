@@ -46,9 +46,11 @@ ANY_OPERATION = {
     413: "The body is over the limit (`body_too_large`)",
     422: "Invalid input (`validation_error` with `errors`, or a domain code with `reason`)",
     429: "Rate limited; see `Retry-After`",
-    503: "Temporarily unavailable; see `Retry-After`",
+    503: "Temporarily unavailable (busy, or `database_unavailable`); see `Retry-After`",
 }
 SIGNED_IN = {401: "Not signed in (`unauthenticated`)"}
+# Operations that take a file (a multipart body) may find the file storage full (kezek.core.uploads).
+UPLOADS = {507: "The file storage is full (`storage_full`); nothing was saved"}
 
 
 def document_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +60,8 @@ def document_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
             statuses = {**ANY_OPERATION, **(SIGNED_IN if operation.get("security") else {})}
+            if "multipart/form-data" in operation.get("requestBody", {}).get("content", {}):
+                statuses.update(UPLOADS)
             responses = operation.setdefault("responses", {})
             for status, description in statuses.items():
                 responses.setdefault(str(status), {"description": description, "content": problem})

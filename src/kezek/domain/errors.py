@@ -18,7 +18,7 @@ class DomainError(Exception):
     """A rule was broken: says what is wrong (``message``) and what to do (``hint``)."""
 
     code: str = "domain_error"
-    kind: str = "invalid"  # invalid | not_found | forbidden | conflict | rate_limited | unavailable
+    kind: str = "invalid"  # invalid | not_found | forbidden | conflict | rate_limited | unavailable | insufficient_storage
     message: str = gettext_noop("The request could not be completed.")
     hint: str = ""
 

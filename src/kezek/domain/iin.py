@@ -95,6 +95,13 @@ def is_valid_iin(text: str) -> bool:
     return True
 
 
+def mask_iin(iin: str) -> str:
+    """Show only the first four and the last two digits of an IIN (1905******36): enough to recognise it."""
+    if len(iin) != 12:
+        return "*" * len(iin)
+    return f"{iin[:4]}{'*' * 6}{iin[-2:]}"
+
+
 def build_iin(birth_date: dt.date, sex: Literal["M", "F"], serial: int) -> str | None:
     """The IIN for a birth date, sex and 4-digit serial, or None if that serial has no valid check digit."""
     if not 1800 <= birth_date.year <= 2099:

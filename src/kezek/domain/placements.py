@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
-from kezek.domain.errors import Conflict, Forbidden, NotFound, gettext_noop
+from kezek.domain.errors import Conflict, NotFound, gettext_noop
 
 
 class OfferStatus(StrEnum):
@@ -77,12 +77,6 @@ class ReferralNotFound(NotFound):
 class EnrolmentNotFound(NotFound):
     code = "enrolment_not_found"
     message = gettext_noop("There is no such enrolment.")
-
-
-class OfferNotYours(Forbidden):
-    code = "offer_not_yours"
-    message = gettext_noop("Only the parent who applied can answer this offer.")
-    hint = gettext_noop("Sign in with the account that submitted the application.")
 
 
 class OfferClosed(Conflict):

@@ -10,6 +10,7 @@ from kezek.core.admin import OfficersReadOnlyAdmin
 
 @admin.register(IntegrityFlag)
 class IntegrityFlagAdmin(OfficersReadOnlyAdmin):
+    district_path = "district_id"
     list_display = ("kind", "subject", "organisation", "status", "found_at", "last_seen_at")
     list_filter = ("kind", "status")
     search_fields = ("subject", "fingerprint")
@@ -17,12 +18,14 @@ class IntegrityFlagAdmin(OfficersReadOnlyAdmin):
 
 @admin.register(Suspension)
 class SuspensionAdmin(OfficersReadOnlyAdmin):
+    district_path = "district_id"
     list_display = ("child", "group", "status", "suspended_on", "release_on", "ended_at")
     list_filter = ("status",)
 
 
 @admin.register(Dispute)
 class DisputeAdmin(OfficersReadOnlyAdmin):
+    district_path = "district_id"
     list_display = ("child", "organisation", "status", "since", "filed_at", "deadline", "upheld_from", "upheld_to")
     list_filter = ("status",)
 

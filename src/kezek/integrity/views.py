@@ -25,7 +25,7 @@ from kezek.integrity.services import disputes, flags, suspensions
 from kezek.people.models import Person
 from kezek.people.registry import get_registry
 from kezek.accounts.decorators import role_required
-from kezek.web.views import mask_iin
+from kezek.domain.iin import mask_iin
 
 app_name = "integrity"
 PAGE_SIZE = 50
@@ -55,8 +55,10 @@ def children(request: HttpRequest) -> HttpResponse:
 @role_required(Role.PARENT)
 @require_http_methods(["GET", "POST"])
 def dispute_new(request: HttpRequest, subject: str, subject_id: int) -> HttpResponse:
-    if subject not in disputes.SUBJECTS:
-        raise Http404
+    try:
+        disputes.dispute_subject_get(actor=request.user, subject=subject, subject_id=subject_id)
+    except DomainError:
+        raise Http404 from None  # not a place under the parent's child: no form for it
     form = DisputeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -15,21 +15,22 @@ from kezek.domain import payments as rules
 from kezek.payments import documents, selectors, services
 from kezek.payments.models import Statement, StatementLine
 from kezek.payments.schemas import AdjustmentIn, GenerateIn, LineOut, StatementOut
+from kezek.privacy.masking import iin_for_viewer
 
 router = Router()
 
 
-def line_out(line: StatementLine) -> dict[str, Any]:
+def line_out(line: StatementLine, viewer: Any = None) -> dict[str, Any]:
     return {
         **{f: getattr(line, f) for f in (
             "id", "kind", "child_id", "group_id", "sessions", "paid", "absent", "contested", "upheld", "awaiting",
             "unconfirmed", "monthly_value", "amount", "reason", "created_at")},
-        "child_iin": line.child.iin if line.child else None, "child_name": line.child.full_name if line.child else None,
+        "child_iin": iin_for_viewer(iin=line.child.iin, viewer=viewer) if line.child else None, "child_name": line.child.full_name if line.child else None,
         "group_name": line.group.name if line.group else None,
     }
 
 
-def statement_out(statement: Statement, *, with_lines: bool = False) -> dict[str, Any]:
+def statement_out(statement: Statement, *, with_lines: bool = False, viewer: Any = None) -> dict[str, Any]:
     totals = selectors.statement_totals(statement=statement)
     return {
         "id": statement.pk, "organisation_id": statement.organisation_id, "organisation": statement.organisation.name,
@@ -38,7 +39,7 @@ def statement_out(statement: Statement, *, with_lines: bool = False) -> dict[str
         "late": selectors.statement_is_late(statement=statement), "generated_at": statement.generated_at,
         "approved_at": statement.approved_at, "attendance_total": totals.attendance, "adjustments_total": totals.adjustments,
         "total": totals.total, "intact": selectors.statement_intact(statement=statement),
-        "lines": [line_out(line) for line in selectors.statement_lines(statement=statement)] if with_lines else None,
+        "lines": [line_out(line, viewer) for line in selectors.statement_lines(statement=statement)] if with_lines else None,
     }
 
 
@@ -58,13 +59,13 @@ def statement_list(request: HttpRequest, filters: Query[StatementFilter]):
 
 @router.get("/statements/{int:statement_id}", auth=session_auth, response=StatementOut, summary="A statement with its lines")
 def statement_detail(request: HttpRequest, statement_id: int):
-    return statement_out(selectors.statement_get(user=request.auth, statement_id=statement_id), with_lines=True)
+    return statement_out(selectors.statement_get(user=request.auth, statement_id=statement_id), with_lines=True, viewer=request.auth)
 
 
 @router.get("/statements/{int:statement_id}/csv", auth=session_auth, summary="The statement as CSV")
 def statement_csv(request: HttpRequest, statement_id: int):
     statement = selectors.statement_get(user=request.auth, statement_id=statement_id)
-    return HttpResponse(documents.statement_csv(statement=statement), content_type="text/csv; charset=utf-8")
+    return HttpResponse(documents.statement_csv(statement=statement, viewer=request.auth), content_type="text/csv; charset=utf-8")
 
 
 @router.post("/statements", auth=session_auth, response={201: StatementOut},
@@ -75,7 +76,7 @@ def statement_generate(request: HttpRequest, payload: GenerateIn):
     if organisation is None:
         raise selectors.ProviderNotFound()
     statement = services.statement_generate(organisation=organisation, month=month, actor=request.auth)
-    return Status(201, statement_out(selectors.statement_get(user=request.auth, statement_id=statement.pk), with_lines=True))
+    return Status(201, statement_out(selectors.statement_get(user=request.auth, statement_id=statement.pk), with_lines=True, viewer=request.auth))
 
 
 @router.post("/statements/{int:statement_id}/regenerate", auth=session_auth, response=StatementOut,
@@ -83,7 +84,7 @@ def statement_generate(request: HttpRequest, payload: GenerateIn):
 def statement_regenerate(request: HttpRequest, statement_id: int):
     selectors.statement_get(user=request.auth, statement_id=statement_id)
     services.statement_regenerate(actor=request.auth, statement_id=statement_id)
-    return statement_out(selectors.statement_get(user=request.auth, statement_id=statement_id), with_lines=True)
+    return statement_out(selectors.statement_get(user=request.auth, statement_id=statement_id), with_lines=True, viewer=request.auth)
 
 
 @router.post("/statements/{int:statement_id}/approve", auth=session_auth, response=StatementOut,
@@ -91,7 +92,7 @@ def statement_regenerate(request: HttpRequest, statement_id: int):
 def statement_approve(request: HttpRequest, statement_id: int):
     selectors.statement_get(user=request.auth, statement_id=statement_id)
     services.statement_approve(actor=request.auth, statement_id=statement_id)
-    return statement_out(selectors.statement_get(user=request.auth, statement_id=statement_id), with_lines=True)
+    return statement_out(selectors.statement_get(user=request.auth, statement_id=statement_id), with_lines=True, viewer=request.auth)
 
 
 @router.post("/statements/{int:statement_id}/adjustments", auth=session_auth, response={201: LineOut},
@@ -100,4 +101,4 @@ def statement_adjust(request: HttpRequest, statement_id: int, payload: Adjustmen
     selectors.statement_get(user=request.auth, statement_id=statement_id)
     line = services.statement_adjust(actor=request.auth, statement_id=statement_id, amount=payload.amount,
                                      reason=payload.reason, line_id=payload.line_id)
-    return Status(201, line_out(line))
+    return Status(201, line_out(line, request.auth))

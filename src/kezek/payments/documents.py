@@ -14,6 +14,7 @@ from kezek.attendance.models import RegionAttendanceRules
 from kezek.payments import selectors
 from kezek.payments.models import Statement
 from kezek.placements.documents import _font
+from kezek.privacy.masking import iin_for_viewer
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -51,11 +52,13 @@ def _columns() -> list[str]:
     ]
 
 
-def _rows(statement: Statement, *, escape=_text) -> list[list[str]]:
+def _rows(statement: Statement, *, viewer=None, escape=_text) -> list[list[str]]:
+    # Provider staff get the child's IIN masked (docs/privacy.md); officers checking against the registry, whole.
     rows = []
     for line in selectors.statement_lines(statement=statement):
         rows.append([
-            str(line.pk), str(line.get_kind_display()), line.child.iin if line.child else "",
+            str(line.pk), str(line.get_kind_display()),
+            iin_for_viewer(iin=line.child.iin, viewer=viewer) if line.child else "",
             escape(line.child.full_name) if line.child else "", escape(line.group.name) if line.group else "",
             str(line.sessions), str(line.paid), str(line.absent), str(line.contested), str(line.upheld), str(line.awaiting),
             str(line.unconfirmed), str(line.monthly_value), str(line.amount), escape(line.reason),
@@ -63,7 +66,7 @@ def _rows(statement: Statement, *, escape=_text) -> list[list[str]]:
     return rows
 
 
-def statement_csv(*, statement: Statement) -> str:
+def statement_csv(*, statement: Statement, viewer=None) -> str:
     """The statement's header, then one row per line (amounts with a dot and two decimals)."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -71,11 +74,11 @@ def statement_csv(*, statement: Statement) -> str:
         writer.writerow([label, _text(value)])
     writer.writerow([])
     writer.writerow(_columns())
-    writer.writerows(_rows(statement))
+    writer.writerows(_rows(statement, viewer=viewer))
     return out.getvalue()
 
 
-def statement_pdf(*, statement: Statement) -> bytes:
+def statement_pdf(*, statement: Statement, viewer=None) -> bytes:
     """The statement as an A4 landscape PDF with DejaVu Sans (Cyrillic and Kazakh letters)."""
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_title(f"{_('Payment statement')} {statement.organisation.name} {statement.month:%m.%Y}")
@@ -93,6 +96,6 @@ def statement_pdf(*, statement: Statement) -> bytes:
     # Headings in the regular face: only DejaVu Sans regular is bundled.
     with pdf.table(col_widths=widths, text_align="LEFT", line_height=4, headings_style=FontFace(emphasis="")) as table:
         table.row(_columns())
-        for row in _rows(statement, escape=str):
+        for row in _rows(statement, viewer=viewer, escape=str):
             table.row(row)
     return bytes(pdf.output())

@@ -136,7 +136,7 @@ def _filename(statement: Statement, extension: str) -> str:
 def statement_csv(request: HttpRequest, statement_id: int) -> HttpResponse:
     statement = _statement(request, statement_id)
     # With a byte-order mark, spreadsheet programs read the file as UTF-8 (Cyrillic names stay readable).
-    response = HttpResponse("\ufeff" + documents.statement_csv(statement=statement), content_type="text/csv; charset=utf-8")
+    response = HttpResponse("\ufeff" + documents.statement_csv(statement=statement, viewer=request.user), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename(statement, "csv")}"'
     return response
 
@@ -145,7 +145,7 @@ def statement_csv(request: HttpRequest, statement_id: int) -> HttpResponse:
 @require_GET
 def statement_pdf(request: HttpRequest, statement_id: int) -> HttpResponse:
     statement = _statement(request, statement_id)
-    response = HttpResponse(documents.statement_pdf(statement=statement), content_type="application/pdf")
+    response = HttpResponse(documents.statement_pdf(statement=statement, viewer=request.user), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{_filename(statement, "pdf")}"'
     return response
 

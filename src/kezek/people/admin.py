@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from kezek.accounts.permissions import district_scope
 from kezek.core.admin import ReadOnlyPermissions
 from kezek.people.models import BenefitFact, LegalRepresentation, Person
+from kezek.privacy.admin import PersonPrivacyActions
 
 
 class RepresentedChildrenInline(ReadOnlyPermissions, admin.TabularInline):
@@ -29,7 +30,7 @@ class BenefitInline(ReadOnlyPermissions, admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+class PersonAdmin(PersonPrivacyActions, ReadOnlyPermissions, admin.ModelAdmin):
     list_display = ("iin", "last_name", "first_name", "patronymic", "birth_date", "sex", "district")
     list_filter = ("sex", "benefits__kind")
     list_select_related = ("district",)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from kezek.core.admin import OfficersReadOnlyAdmin
 from kezek.vouchers.models import CampaignChange, Voucher, VoucherCampaign, VoucherEvent
+from kezek.vouchers.selectors import campaigns_for_officer
 
 
 @admin.register(VoucherCampaign)
@@ -28,8 +31,15 @@ class VoucherAdmin(OfficersReadOnlyAdmin):
     search_fields = ("=number", "=child__iin")
     list_select_related = ("campaign", "section")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Voucher]:
+        # Officers see the vouchers of the campaigns they run (their district's, or their region's region-wide ones).
+        return super().get_queryset(request).filter(campaign__in=campaigns_for_officer(user=request.user))
+
 
 @admin.register(VoucherEvent)
 class VoucherEventAdmin(OfficersReadOnlyAdmin):
     list_display = ("voucher", "kind", "occurred_at", "actor", "reason")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[VoucherEvent]:
+        return super().get_queryset(request).filter(voucher__campaign__in=campaigns_for_officer(user=request.user))
     list_filter = ("kind",)

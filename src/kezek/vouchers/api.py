@@ -16,6 +16,7 @@ from ninja import Query, Router, Schema, Status
 from kezek.accounts.api import session_auth
 from kezek.geo.models import District, Region
 from kezek.rush.web import request_guard, token_from_request
+from kezek.privacy.masking import iin_for_viewer
 from kezek.vouchers import errors, selectors
 from kezek.vouchers.models import Voucher, VoucherApplication, VoucherCampaign
 from kezek.vouchers.schemas import (
@@ -75,10 +76,13 @@ def campaign_out(campaign: VoucherCampaign) -> dict[str, Any]:
     }
 
 
-def voucher_out(voucher: Voucher) -> dict[str, Any]:
+def voucher_out(voucher: Voucher, viewer: Any = None) -> dict[str, Any]:
+    # The holder sees their child's IIN whole; a provider accepting or declining sees it masked (docs/privacy.md).
+    own = viewer is not None and voucher.holder_id == getattr(viewer, "pk", None)
     return {
         "id": voucher.pk, "number": voucher.number, "campaign_id": voucher.campaign_id, "kind": voucher.kind,
-        "status": voucher.status, "child_iin": voucher.child.iin, "child_name": voucher.child.full_name,
+        "status": voucher.status, "child_iin": iin_for_viewer(iin=voucher.child.iin, viewer=viewer, own=own),
+        "child_name": voucher.child.full_name,
         "section_id": voucher.section_id, "issued_at": voucher.issued_at,
     }
 
@@ -137,7 +141,7 @@ def claim(request: HttpRequest, campaign_id: int, stage_number: int, payload: Ch
         actor=request.auth, campaign_id=campaign_id, stage_number=stage_number, child_iin=payload.child_iin,
         idempotency_key=_key(request), token=token_from_request(request), request_id=getattr(request, "request_id", ""),
     )
-    return Status(201 if result.created else 200, voucher_out(result.voucher))
+    return Status(201 if result.created else 200, voucher_out(result.voucher, request.auth))
 
 
 @router.post("/campaigns/{int:campaign_id}/apply", auth=session_auth, response={200: VoucherApplicationOut, 201: VoucherApplicationOut},
@@ -150,7 +154,7 @@ def apply(request: HttpRequest, campaign_id: int, payload: ChildIn):
 
 @router.get("/mine", auth=session_auth, response=list[VoucherOut], summary="Your children's vouchers")
 def mine(request: HttpRequest):
-    return [voucher_out(v) for v in selectors.vouchers_for_holder(user=request.auth)]
+    return [voucher_out(v, request.auth) for v in selectors.vouchers_for_holder(user=request.auth)]
 
 
 @router.get("/applications", auth=session_auth, response=list[VoucherApplicationOut], summary="Your applications and positions")
@@ -162,13 +166,13 @@ def my_applications(request: HttpRequest):
              summary="Choose a section, or move the voucher to another one")
 def place(request: HttpRequest, voucher_id: int, payload: PlaceIn):
     return voucher_out(placement.voucher_place(actor=request.auth, voucher_id=voucher_id, section_id=payload.section_id,
-                                               accept_agreement=payload.accept_agreement))
+                                               accept_agreement=payload.accept_agreement), request.auth)
 
 
 @router.post("/{int:voucher_id}/release", auth=session_auth, response=VoucherOut, summary="Give the voucher back")
 def release(request: HttpRequest, voucher_id: int, payload: ReasonIn | None = None):
     return voucher_out(placement.voucher_release(actor=request.auth, voucher_id=voucher_id,
-                                                 reason=payload.reason if payload else ""))
+                                                 reason=payload.reason if payload else ""), request.auth)
 
 
 # --- providers and officers ---------------------------------------------------------------------------
@@ -176,17 +180,17 @@ def release(request: HttpRequest, voucher_id: int, payload: ReasonIn | None = No
 
 @router.post("/{int:voucher_id}/accept", auth=session_auth, response=VoucherOut, summary="Provider: accept and sign")
 def accept(request: HttpRequest, voucher_id: int):
-    return voucher_out(placement.voucher_accept(actor=request.auth, voucher_id=voucher_id))
+    return voucher_out(placement.voucher_accept(actor=request.auth, voucher_id=voucher_id), request.auth)
 
 
 @router.post("/{int:voucher_id}/decline", auth=session_auth, response=VoucherOut, summary="Provider: decline with a reason")
 def decline(request: HttpRequest, voucher_id: int, payload: ReasonIn):
-    return voucher_out(placement.voucher_decline(actor=request.auth, voucher_id=voucher_id, reason=payload.reason))
+    return voucher_out(placement.voucher_decline(actor=request.auth, voucher_id=voucher_id, reason=payload.reason), request.auth)
 
 
 @router.post("/{int:voucher_id}/cancel", auth=session_auth, response=VoucherOut, summary="Officer: cancel with a reason")
 def cancel(request: HttpRequest, voucher_id: int, payload: ReasonIn):
-    return voucher_out(placement.voucher_cancel(actor=request.auth, voucher_id=voucher_id, reason=payload.reason))
+    return voucher_out(placement.voucher_cancel(actor=request.auth, voucher_id=voucher_id, reason=payload.reason), request.auth)
 
 
 @router.post("/campaigns", auth=session_auth, response={201: CampaignOut}, summary="Officer: create a draft campaign")

@@ -43,7 +43,7 @@ from kezek.vouchers.forms import (
 from kezek.vouchers.models import Voucher, VoucherCampaign
 from kezek.vouchers.services import campaigns as campaign_services
 from kezek.vouchers.services import issuing, placement, sections
-from kezek.web.views import mask_iin
+from kezek.domain.iin import mask_iin
 
 app_name = "vouchers"
 PAGE_SIZE = 20

@@ -21,6 +21,7 @@ from kezek.accounts import services as account_services
 from kezek.core.errors import error_text
 from kezek.core.middleware import client_ip
 from kezek.domain.errors import DomainError
+from kezek.domain.iin import mask_iin
 from kezek.web.forms import CodeForm, PhoneForm, StaffSigninForm
 
 # The phone typed at step 1, kept server-side until the code is verified or the user starts again.
@@ -151,13 +152,6 @@ def staff_signin(request: HttpRequest) -> HttpResponse:
             default = reverse("admin:index") if user.is_staff else reverse("web:account")
             return HttpResponseRedirect(_safe_next(request) or default)
     return render(request, "web/staff_signin.html", {"form": form, "next": _safe_next(request) or ""})
-
-
-def mask_iin(iin: str) -> str:
-    """Show only the first four and the last two digits of an IIN (1905******36): enough to recognise it."""
-    if len(iin) != 12:
-        return "*" * len(iin)
-    return f"{iin[:4]}{'*' * 6}{iin[-2:]}"
 
 
 @login_required(login_url="web:parent-signin")

@@ -45,7 +45,7 @@ def test_decline_and_errors_are_problem_json(queue):
     offer = ran.offers[0]
     assert client_for().get("/api/v1/offers").status_code == 401
     stranger = client_for(make_parent()).post(f"/api/v1/offers/{offer.pk}/accept")
-    assert stranger.status_code == 403 and stranger.json()["code"] == "offer_not_yours"
+    assert stranger.status_code == 404 and stranger.json()["code"] == "offer_not_found"
     assert stranger["Content-Type"] == "application/problem+json"
     missing = client_for(queue[0].applicant).post("/api/v1/offers/99999999/decline")
     assert missing.status_code == 404 and missing.json()["code"] == "offer_not_found"

@@ -116,7 +116,7 @@ def test_only_the_applicant_can_answer(queue):
         for answer in (offer_accept, offer_decline):
             with pytest.raises(DomainError) as error:
                 answer(user=stranger, offer=offer)
-            assert (error.value.code, error.value.kind) == ("offer_not_yours", "forbidden")
+            assert (error.value.code, error.value.kind) == ("offer_not_found", "not_found")
     with pytest.raises(DomainError) as error:
         offer_accept(user=queue[0].applicant, offer=987654321)
     assert error.value.kind == "not_found"

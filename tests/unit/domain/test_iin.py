@@ -120,3 +120,10 @@ def test_age_on_a_reference_date(born, day, years, months):
 
 def test_iin_age_on():
     assert parse_iin("190523501236").age_on(dt.date(2025, 9, 1)) == 6
+
+
+def test_mask_iin_keeps_the_first_four_and_last_two_digits():
+    from kezek.domain.iin import mask_iin
+
+    assert mask_iin("190523501236") == "1905******36"
+    assert mask_iin("12345") == "*****"

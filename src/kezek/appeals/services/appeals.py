@@ -19,6 +19,7 @@ from kezek.appeals.services.remedies import remedy_execute
 from kezek.applications.services.claims import _read_upload as read_upload_head
 from kezek.applications.services.claims import _sha256
 from kezek.audit.services import audit_record
+from kezek.core.uploads import upload_store
 from kezek.domain.appeals import (
     DOCUMENT_MAX_BYTES,
     AppealNotFound,
@@ -72,12 +73,18 @@ def _checked(uploaded_file: Any) -> tuple[str, int]:
 def _store_documents(appeal: Appeal, files: list[tuple[Any, tuple[str, int]]]) -> list[str]:
     """Save already-checked files under random names; returns the stored names so a failure can remove them."""
     stored: list[str] = []
-    for uploaded_file, (content_type, size) in files:
-        document = AppealDocument(appeal=appeal, content_type=content_type, size=size, sha256=_sha256(uploaded_file))
-        # The user's file name is never used: it may be a path, a script or someone's name.
-        document.file.save(f"{secrets.token_hex(16)}.{EXTENSIONS[content_type]}", uploaded_file, save=False)
-        stored.append(document.file.name)
-        document.save()
+    try:
+        for uploaded_file, (content_type, size) in files:
+            document = AppealDocument(appeal=appeal, content_type=content_type, size=size, sha256=_sha256(uploaded_file))
+            # The user's file name is never used: it may be a path, a script or someone's name.
+            stored.append(upload_store(
+                field_file=document.file, name=f"{secrets.token_hex(16)}.{EXTENSIONS[content_type]}", content=uploaded_file
+            ))
+            document.save()
+    except BaseException:
+        # The caller never sees the names of a failed call: the files stored before the failure go here.
+        _delete_files(stored)
+        raise
     return stored
 
 

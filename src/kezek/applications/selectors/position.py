@@ -27,7 +27,7 @@ from kezek.applications.models import Application, ApplicationEvent, Application
 from kezek.applications.selectors.rules import queue_rules_for
 from kezek.domain.queue import PriorityClass
 from kezek.domain.rotation import RotationExplanation, explain_rotation, other_class_places_before_turn
-from kezek.web.views import mask_iin
+from kezek.domain.iin import mask_iin
 
 ACTIVE = Application.Status.ACTIVE
 LEFT_QUEUE = sorted(s for s in Application.Status.values if s != ACTIVE)

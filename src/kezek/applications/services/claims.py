@@ -30,6 +30,7 @@ from kezek.applications.models import Application, ApplicationEvent, BenefitClai
 from kezek.applications.selectors.rules import queue_rules_for
 from kezek.applications.services.priority import application_refresh_priority
 from kezek.audit.services import audit_record
+from kezek.core.uploads import upload_store
 from kezek.domain.documents import EXTENSIONS, SNIFF_BYTES, check_document
 from kezek.domain.queue import BENEFIT_CLASS, OPEN_STATUSES, PriorityClass, QueueRules
 from kezek.domain.workdays import add_working_days
@@ -205,8 +206,9 @@ def claim_document_upload(*, actor: Any, claim_id: int, uploaded_file: Any) -> B
         old_name = claim.document.name
         sha256 = _sha256(uploaded_file)
         # The user's file name is never used: it may be a path, a script or someone's name.
-        claim.document.save(f"{secrets.token_hex(16)}.{EXTENSIONS[content_type]}", uploaded_file, save=False)
-        stored = claim.document.name
+        stored = upload_store(
+            field_file=claim.document, name=f"{secrets.token_hex(16)}.{EXTENSIONS[content_type]}", content=uploaded_file
+        )
         try:
             claim.document_content_type = content_type
             claim.document_size = size

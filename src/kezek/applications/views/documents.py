@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kezek.applications.selectors import applications as app_selectors
 from kezek.applications.selectors import claims as claim_selectors
 from kezek.applications.services import claims as claim_services
+from kezek.applications.views.parent import parent_required
 from kezek.core.errors import error_text
 from kezek.domain.errors import DomainError, Forbidden, NotFound
 from kezek.domain.queue import BENEFIT_CLASS
@@ -60,9 +62,13 @@ def _claim_or_404(request: HttpRequest, claim_id: int):
 # --- parent -------------------------------------------------------------------------------------
 
 
-@login_required(login_url=PARENT_LOGIN)
+@parent_required
 @require_http_methods(["GET", "POST"])
 def claim_add(request: HttpRequest, application_id: int) -> HttpResponse:
+    try:
+        app_selectors.application_get_for_user(user=request.user, application_id=application_id)
+    except DomainError:
+        raise Http404 from None  # another parent's application looks exactly like a missing one
     form = ClaimAddForm(request.POST or None)
     alert = ""
     if request.method == "POST" and form.is_valid():

@@ -26,7 +26,7 @@ from kezek.applications.selectors.position import queue_csv_rows, queue_for_offi
 from kezek.core.errors import error_text
 from kezek.domain.errors import DomainError
 from kezek.geo.selectors import district_list
-from kezek.web.views import mask_iin
+from kezek.domain.iin import mask_iin
 
 PAGE_SIZE = 50
 ALL_STATUSES = "all"

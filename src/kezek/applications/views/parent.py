@@ -46,7 +46,7 @@ from kezek.geo import selectors as geo_selectors
 from kezek.geo.models import District, Region
 from kezek.people.models import BenefitKind
 from kezek.people.registry import get_registry
-from kezek.web.views import mask_iin
+from kezek.domain.iin import mask_iin
 
 WIZARD_KEY = "kezek_apply"
 SUBMITTED_KEY = "kezek_apply_submitted"  # summary token -> application id, so a re-POST finds its application

@@ -77,6 +77,15 @@ def _subject(kind: str, subject_id: Any) -> tuple[Enrolment | None, Voucher | No
     return None, voucher
 
 
+def dispute_subject_get(*, actor: Any, subject: str, subject_id: int) -> tuple[Enrolment | None, Voucher | None]:
+    """The enrolment or voucher a parent may dispute (rule: only places under their own child's name)."""
+    enrolment, voucher = _subject(subject, subject_id)
+    place = enrolment or voucher
+    if place is None or not (_is_parent_of(actor, place.child) or actor.pk == parent_of(enrolment=enrolment, voucher=voucher).pk):
+        raise DisputeSubjectNotFound()  # another family's place looks exactly like a missing one
+    return enrolment, voucher
+
+
 def dispute_file(
     *, actor: Any, subject: str, subject_id: int, since: dt.date | None = None, reason: str = "",
     now: dt.datetime | None = None,
@@ -85,10 +94,8 @@ def dispute_file(
     require_role(actor, Role.PARENT)
     now = now or timezone.now()
     today = local_today(now)
-    enrolment, voucher = _subject(subject, subject_id)
+    enrolment, voucher = dispute_subject_get(actor=actor, subject=subject, subject_id=subject_id)
     place = enrolment or voucher
-    if place is None or not (_is_parent_of(actor, place.child) or actor.pk == parent_of(enrolment=enrolment, voucher=voucher).pk):
-        raise DisputeSubjectNotFound()
     if enrolment is not None:
         current, group, started_on = enrolment.status == Enrolment.Status.ACTIVE, enrolment.group, enrolment.started_on
     else:

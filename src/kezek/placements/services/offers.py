@@ -26,7 +26,6 @@ from kezek.domain.placements import (
     OfferClosed,
     OfferDeadlinePassed,
     OfferNotFound,
-    OfferNotYours,
     ReferralStatus,
     check_offer_transition,
     next_in_line,
@@ -283,7 +282,8 @@ def _lock_offer_for(user: Any, offer: Offer | int) -> tuple[Application, Offer]:
         raise OfferNotFound()
     application = lock_application(application_id)
     if not getattr(user, "is_authenticated", False) or application.applicant_id != user.pk:
-        raise OfferNotYours()
+        # Another person's offer is answered as a missing one, so that offer ids disclose nothing.
+        raise OfferNotFound()
     locked = (
         Offer.objects.select_for_update(of=("self",)).select_related("place__group__organisation", "round").get(pk=offer_id)
     )

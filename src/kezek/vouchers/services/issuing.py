@@ -71,10 +71,15 @@ def _area_name(campaign: VoucherCampaign) -> str:
     return (campaign.district or campaign.region).name
 
 
-def eligible_child(*, actor: Any, campaign: VoucherCampaign, child_iin: str) -> Person:
-    """The child a parent may claim for (rules: legal representative, age on the period start from the IIN, area)."""
+def _require_parent(actor: Any) -> None:
+    # Checked before anything about the campaign, so staff accounts are refused the same way whatever it is.
     if not getattr(actor, "is_authenticated", False) or actor.role != Role.PARENT or actor.person_id is None:
         raise errors.NotAParent()
+
+
+def eligible_child(*, actor: Any, campaign: VoucherCampaign, child_iin: str) -> Person:
+    """The child a parent may claim for (rules: legal representative, age on the period start from the IIN, area)."""
+    _require_parent(actor)
     iin = parse_iin(child_iin or "")
     registry = get_registry()
     if registry.person_by_iin(iin.value) is None:
@@ -166,6 +171,7 @@ def voucher_claim(
     now: dt.datetime | None = None,
 ) -> ClaimResult:
     """Claim a first_come voucher (rules: waiting-room pass, idempotent key, stage share never exceeded, one per child)."""
+    _require_parent(actor)
     # The stage with its campaign and pool in one read; without a stage, the campaign alone says what is wrong.
     stage = (
         CampaignStage.objects.select_related("campaign__region", "campaign__district", "pool__opening")
