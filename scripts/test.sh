@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up command (2): install Kezek with its test tools and run the whole test suite:
 # migrations check, unit tests (100% branch coverage of kezek.domain), integration tests on SQLite
-# and on PostgreSQL, and browser tests in Debian's Chromium.
+# and on PostgreSQL, the several-servers test (two app servers behind nginx, two workers) and browser
+# tests in Debian's Chromium. The long fault suite has its own command: scripts/faults.sh.
 . "$(dirname "$0")/bootstrap.sh" test
 
 # Debian packages the suites drive: Chromium for the browser tests, nginx for the several-servers test.
@@ -40,6 +41,9 @@ KEZEK_TEST_DB_NAME="$KEZEK_DATA_DIR/test.sqlite3" "${PYTEST[@]}" tests/integrati
 
 phase "integration tests on PostgreSQL ($PG_URL)"
 DATABASE_URL="$PG_URL" "${PYTEST[@]}" tests/integration --junitxml="$RESULTS/integration-postgres.xml" || status=1
+
+phase "several machines: two app servers behind Debian's nginx, two workers, a voucher rush (PostgreSQL, Redis db 11)"
+DATABASE_URL="$PG_URL" "${PYTEST[@]}" tests/scale --junitxml="$RESULTS/scale.xml" || status=1
 
 phase "browser tests (Playwright, /usr/bin/chromium, PostgreSQL)"
 DATABASE_URL="$PG_URL" "${PYTEST[@]}" tests/e2e --junitxml="$RESULTS/e2e.xml" || status=1

@@ -39,7 +39,7 @@ from kezek.accounts.models import OtpChallenge, PhoneLock, Role, User, UserSessi
 from kezek.accounts.permissions import is_admin, require_role
 from kezek.audit.services import audit_record
 from kezek.core.middleware import client_ip
-from kezek.core.ratelimit import rate_count, rate_hit
+from kezek.core.ratelimit import rate_hit, rate_refund
 from kezek.domain import otp
 from kezek.domain.devices import device_is_new, device_key, device_name
 from kezek.domain.errors import DomainError, RateLimited
@@ -238,20 +238,28 @@ def _staff_limit_keys(username: str, ip: str) -> list[str]:
     return [f"staff:signin:user:{login_digest}", f"staff:signin:ip:{ip}"]
 
 
+def _staff_limit_refund(keys: list[str], now: float) -> None:
+    for key in keys:
+        rate_refund(key=key, window_seconds=STAFF_WINDOW_SECONDS, now=now)
+
+
 def staff_authenticate(*, username: str, password: str, ip: str) -> User:
     """Check a staff member's login and password (rule: staff sign in with password; failures say nothing more)."""
     limit = settings.KEZEK_STAFF_SIGNIN_ATTEMPTS_PER_15_MIN
     keys = _staff_limit_keys(username, ip)
-    for key in keys:
-        if rate_count(key=key, window_seconds=STAFF_WINDOW_SECONDS) >= limit:
-            raise SigninRateLimited(retry_after=STAFF_WINDOW_SECONDS - int(time.time()) % STAFF_WINDOW_SECONDS)
+    now = time.time()
+    # Counted before the password is checked: attempts arriving together on several app processes would all
+    # pass a check made before any of them was counted. An attempt that does not count gives its hit back.
+    hits = [rate_hit(key=key, limit=limit, window_seconds=STAFF_WINDOW_SECONDS, now=now) for key in keys]
+    if not all(hit.allowed for hit in hits):
+        _staff_limit_refund(keys, now)
+        raise SigninRateLimited(retry_after=max(hit.retry_after for hit in hits))
     user = authenticate(None, username=username.strip(), password=password) if username and password else None
     if user is None or not user.is_active or not (user.role in STAFF_ROLES or user.is_superuser):
-        # Only failures count, so colleagues signing in from one office address do not lock each other out.
-        for key in keys:
-            rate_hit(key=key, limit=limit, window_seconds=STAFF_WINDOW_SECONDS)
         log.info("staff sign-in failed from %s", ip)
         raise SigninFailed()
+    # Only failures count, so colleagues signing in from one office address do not lock each other out.
+    _staff_limit_refund(keys, now)
     with transaction.atomic():
         audit_record(actor=user, action="accounts.signin.staff", obj=user, after={"ip": ip})
     return user

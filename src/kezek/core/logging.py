@@ -21,9 +21,12 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("kez
 _TWELVE_DIGITS = re.compile(r"(?<!\d)\d{12}(?!\d)")
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and goes into the JSON.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
-# Record attributes holding code locations or names, never personal data.
+# Record attributes holding code locations, names or the request's id, never personal data: the id is random
+# (nginx's $request_id, or ours), and masking one that happens to hold an IIN-like run would stop it matching
+# nginx's log and the audit event.
 _NOT_MASKED = frozenset(
-    {"name", "levelname", "pathname", "filename", "module", "funcName", "threadName", "processName", "taskName"}
+    {"name", "levelname", "pathname", "filename", "module", "funcName", "threadName", "processName", "taskName",
+     "request_id"}
 )
 # Fields of the request log, written in this order right after the basics.
 REQUEST_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user_id")

@@ -69,6 +69,27 @@ def rate_count(*, key: str, window_seconds: int, now: float | None = None) -> in
     return _db_read(key, start)
 
 
+# DECR only a counter that exists and is above zero: a refund must never create a key or go negative.
+_LUA_REFUND = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
+
+
+def rate_refund(*, key: str, window_seconds: int, now: float) -> None:
+    """Take back one hit on ``key`` in the window of ``now`` (the hit's own time): an attempt that did not count."""
+    start, _ = _window(window_seconds, now)
+    if redis_enabled():
+        redis_client().eval(_LUA_REFUND, 1, f"kezek:rl:{key}:{start}")
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE core_ratecounter SET count = count - 1 WHERE key = %s AND window_start = %s AND count > 0",
+            [key, start],
+        )
+
+
 def rate_counters_prune(*, older_than_seconds: int = 86400, now: float | None = None) -> int:
     """Delete database counters of windows that ended long ago (Redis expires its own)."""
     from kezek.core.models import RateCounter

@@ -64,6 +64,14 @@ def test_each_request_is_logged_with_its_id_status_duration_and_user(client, log
 
 
 @pytest.mark.django_db
+def test_a_request_id_is_logged_as_it_is_even_when_it_holds_a_run_that_reads_as_an_iin(client, log_lines):
+    random_id = f"d1d{IIN}add91"  # a random hex id (nginx's $request_id) can hold such a run: it is not an IIN
+    assert client.get("/api/v1/health", headers={"X-Request-ID": random_id})["X-Request-ID"] == random_id
+    (entry,) = [e for e in log_lines() if e["logger"] == "kezek.request"]
+    assert entry["request_id"] == random_id
+
+
+@pytest.mark.django_db
 def test_anonymous_requests_have_no_user_and_probes_stay_out_of_the_info_log(client, log_lines):
     client.get("/api/v1/health")
     client.get("/health")

@@ -109,3 +109,17 @@ def test_concurrent_hits_get_each_count_exactly_once(settings, use_redis):
     assert rate_count(key="burst", window_seconds=3600, now=7200.0) == 20
     if use_redis:
         redis_client().flushdb()
+
+
+def test_a_refund_takes_back_one_hit_of_its_window_and_never_goes_below_zero(backend):
+    from kezek.core.ratelimit import rate_refund
+
+    for _ in range(3):
+        rate_hit(key="r", limit=2, window_seconds=60, now=1000.0)
+    rate_refund(key="r", window_seconds=60, now=1019.0)  # same window (960..1019)
+    assert rate_count(key="r", window_seconds=60, now=1000.0) == 2
+    rate_refund(key="r", window_seconds=60, now=1020.0)  # the next window has no hits: nothing to take back
+    rate_refund(key="never", window_seconds=60, now=1000.0)
+    assert rate_count(key="r", window_seconds=60, now=1020.0) == 0
+    assert rate_count(key="never", window_seconds=60, now=1000.0) == 0
+    assert rate_hit(key="r", limit=2, window_seconds=60, now=1000.0).count == 3
