@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -18,10 +17,17 @@ class VoucherCampaignAdmin(OfficersReadOnlyAdmin):
     list_filter = ("status", "policy", "kind")
     search_fields = ("title",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[VoucherCampaign]:
+        # Officers see the campaigns they run (drafts included), never another district's.
+        return super().get_queryset(request).filter(pk__in=campaigns_for_officer(user=request.user).values("pk"))
+
 
 @admin.register(CampaignChange)
 class CampaignChangeAdmin(OfficersReadOnlyAdmin):
     list_display = ("campaign", "summary", "reason", "actor", "created_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CampaignChange]:
+        return super().get_queryset(request).filter(campaign__in=campaigns_for_officer(user=request.user).values("pk"))
 
 
 @admin.register(Voucher)
@@ -39,7 +45,7 @@ class VoucherAdmin(OfficersReadOnlyAdmin):
 @admin.register(VoucherEvent)
 class VoucherEventAdmin(OfficersReadOnlyAdmin):
     list_display = ("voucher", "kind", "occurred_at", "actor", "reason")
+    list_filter = ("kind",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[VoucherEvent]:
         return super().get_queryset(request).filter(voucher__campaign__in=campaigns_for_officer(user=request.user))
-    list_filter = ("kind",)

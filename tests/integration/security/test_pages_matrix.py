@@ -674,6 +674,7 @@ def test_admin_people_by_district(pages, db):
 
 # Back-office lists with personal data and what of the parent's each shows (a voucher number, a child's name).
 ADMIN_LISTS = {
+    "/admin/vouchers/vouchercampaign/": lambda w: w.draft_campaign.title,
     "/admin/vouchers/voucher/": lambda w: w.voucher.number,
     "/admin/vouchers/voucherevent/": lambda w: w.voucher.number,
     "/admin/attendance/mark/": lambda w: w.enrolled_child.first_name,
