@@ -129,8 +129,9 @@ class AnonymiseResult:
 
 
 def _delete_file(name: str) -> None:
-    if name and default_storage.exists(name):
-        default_storage.delete(name)
+    # Only once the rows no longer point at it: a rolled-back anonymisation must leave every document in place.
+    if name:
+        transaction.on_commit(lambda: default_storage.delete(name) if default_storage.exists(name) else None)
 
 
 def _remove_documents(person: Person, account: User | None, result: AnonymiseResult) -> None:
@@ -321,13 +322,13 @@ def retention_purge_documents(*, now: datetime, batch: int) -> int:
         return 0
     claims = list(BenefitClaim.objects.filter(decided_at__lt=cutoff).exclude(document="").order_by("pk")[:batch])
     appeal_docs = list(AppealDocument.objects.filter(appeal__decided_at__lt=cutoff).exclude(file="").order_by("pk")[:batch])
-    for claim in claims:
-        _delete_file(claim.document.name)
-    for document in appeal_docs:
-        _delete_file(document.file.name)
     with transaction.atomic():
         BenefitClaim.objects.filter(pk__in=[c.pk for c in claims]).update(document="")
         AppealDocument.objects.filter(pk__in=[d.pk for d in appeal_docs]).update(file="")
+        for claim in claims:
+            _delete_file(claim.document.name)
+        for document in appeal_docs:
+            _delete_file(document.file.name)
     return _audit_purge("documents", len(claims) + len(appeal_docs), cutoff,
                         benefit_claims=[c.pk for c in claims], appeal_documents=[d.pk for d in appeal_docs])
 
