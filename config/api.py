@@ -10,6 +10,8 @@ from django.http import Http404, HttpRequest
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from kezek.accounts.api import router as accounts_router
 from kezek.appeals.api import router as appeals_router
@@ -157,6 +159,8 @@ def on_database_error(request: HttpRequest, exc: Exception):
 
 api.add_exception_handler(OperationalError, on_database_error)
 api.add_exception_handler(InterfaceError, on_database_error)
+api.add_exception_handler(RedisConnectionError, on_database_error)
+api.add_exception_handler(RedisTimeoutError, on_database_error)
 
 
 @api.exception_handler(Exception)

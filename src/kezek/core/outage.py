@@ -1,7 +1,7 @@
 """Database unreachable: answer 503 with Retry-After (problem JSON under /api/, a short page elsewhere), never 500.
 
-A request fails this way when the database cannot be connected to or drops the connection mid-request
-(a restart, a failover). Nothing was changed by it, so the client may simply try again later; the
+A request fails this way when the database, or Redis when REDIS_URL is set, cannot be connected to or
+drops the connection mid-request (a restart, a failover). Nothing was changed by it, so the client may simply try again later; the
 process itself recovers on its own: ``CONN_HEALTH_CHECKS`` makes the next request open a fresh
 connection. Errors that only look alike (a lock or statement timeout, a deadlock, a constraint) are
 not outages and keep their own handling.
@@ -38,7 +38,10 @@ CONNECTION_SQLSTATE_CLASS = "08"  # connection_exception and its subclasses
 
 
 def is_database_unavailable(exc: BaseException | None) -> bool:
-    """True when ``exc`` says the database could not be reached or dropped the connection, not a query's fault."""
+    """True when ``exc`` says the database (or the configured Redis) could not be reached or dropped the
+    connection, not a query's fault."""
+    if _is_redis_unreachable(exc):
+        return True
     if not isinstance(exc, (OperationalError, InterfaceError)):
         return False
     cause = exc.__cause__
@@ -51,6 +54,15 @@ def is_database_unavailable(exc: BaseException | None) -> bool:
         # "connection already closed" InterfaceError has no driver cause at all.
         return cause is None or _is_psycopg_connection_error(cause)
     return sqlstate in SHUTDOWN_SQLSTATES or sqlstate.startswith(CONNECTION_SQLSTATE_CLASS)
+
+
+def _is_redis_unreachable(exc: BaseException | None) -> bool:
+    # Redis holds the shared rate counters, cache and waiting rooms when REDIS_URL is set: unreachable, it is
+    # an outage like the database's (redis-py's TimeoutError is not a ConnectionError, hence both).
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return isinstance(exc, (RedisConnectionError, RedisTimeoutError))
 
 
 def _is_psycopg_connection_error(cause: BaseException) -> bool:

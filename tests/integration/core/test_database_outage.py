@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from redis import exceptions as redis_errors
 from django.conf import settings
 from django.db import (
     DataError,
@@ -35,6 +36,10 @@ from django.urls import reverse
 
 from kezek.core.errors import PROBLEM_CONTENT_TYPE
 from kezek.core.outage import is_database_unavailable
+from kezek.core.redis import redis_clients_forget
+from tests.conftest import read_sms
+from tests.factories.accounts import make_adult_person
+from tests.integration.web.helpers import ask_code
 
 sys.path.insert(0, str(Path(settings.BASE_DIR) / "bench"))
 import _common as bench  # bench/_common.py: the gunicorn starter and helpers the benchmarks use
@@ -197,9 +202,35 @@ def _wrapped(django_error: type[Exception], cause: BaseException | None) -> Exce
         (_wrapped(OperationalError, sqlite3.OperationalError("database is locked")), False),
         (_wrapped(IntegrityError, psycopg.errors.UniqueViolation()), False),
         (_wrapped(DataError, psycopg.errors.NumericValueOutOfRange()), False),
+        (redis_errors.ConnectionError("Error 111 connecting to 127.0.0.1:6379"), True),
+        (redis_errors.TimeoutError("Timeout reading from socket"), True),
+        (redis_errors.ResponseError("WRONGTYPE"), False),  # a bug, not an outage
         (ValueError("connection"), False),
         (None, False),
     ],
 )
 def test_what_counts_as_the_database_being_unreachable(error, outage):
     assert is_database_unavailable(error) is outage
+
+
+@pytest.fixture
+def unreachable_redis(settings) -> Iterator[None]:
+    """REDIS_URL pointed, for the test, at a port where no Redis listens."""
+    settings.REDIS_URL = f"redis://127.0.0.1:{_free_port()}/0"
+    settings.KEZEK_DATABASE_RETRY_AFTER_SECONDS = int(RETRY_AFTER)
+    redis_clients_forget()
+    yield
+    redis_clients_forget()
+
+
+@pytest.mark.django_db
+def test_an_unreachable_redis_is_an_outage_too(unreachable_redis, sms_file):
+    phone = make_adult_person().phone  # sign-in counts its rate limits in Redis when REDIS_URL is set
+    client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="en")
+    path = "/api/v1/auth/otp/request"
+    response = client.post(path, {"phone": phone}, content_type="application/json")
+    assert_api_outage(response.status_code, dict(response.headers), response.content, path)
+    page = ask_code(client, phone)
+    assert page.status_code == 503 and page["Retry-After"] == RETRY_AFTER
+    assert b"The service is temporarily unavailable" in page.content
+    assert not read_sms(sms_file)  # nothing was sent
