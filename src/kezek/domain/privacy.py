@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from enum import StrEnum
 
 from kezek.domain.errors import Conflict, gettext_noop
 
@@ -30,6 +31,31 @@ class PersonHasLiveRecords(Conflict):
     def __init__(self, *, items: list[str]):
         self.items = items
         super().__init__(items="; ".join(items))
+
+
+class ErasureStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    REFUSED = "refused"
+
+
+# A request is decided once: carried out (the person anonymised) or refused with a note.
+ERASURE_TRANSITIONS: dict[ErasureStatus, frozenset[ErasureStatus]] = {
+    ErasureStatus.OPEN: frozenset({ErasureStatus.DONE, ErasureStatus.REFUSED}),
+    ErasureStatus.DONE: frozenset(),
+    ErasureStatus.REFUSED: frozenset(),
+}
+
+
+class ErasureRequestClosed(Conflict):
+    code = "erasure_request_closed"
+    message = gettext_noop("This erasure request has already been decided.")
+
+
+def check_erasure_transition(current: str, target: str) -> None:
+    """Refuse a second decision on an erasure request (rule: decided once)."""
+    if ErasureStatus(target) not in ERASURE_TRANSITIONS[ErasureStatus(current)]:
+        raise ErasureRequestClosed()
 
 
 def placeholder_iin(person_id: int) -> str:

@@ -32,7 +32,9 @@ from kezek.audit.services import audit_record
 from kezek.domain.errors import Conflict, Forbidden, gettext_noop
 from kezek.domain.privacy import (
     ANONYMISED_NAME,
+    ErasureStatus,
     PersonHasLiveRecords,
+    check_erasure_transition,
     generalised_birth_date,
     live_items,
     placeholder_iin,
@@ -57,11 +59,6 @@ class ErasureAlreadyRequested(Conflict):
     code = "erasure_already_requested"
     message = gettext_noop("You have already asked for your data to be erased; an administrator will act on it.")
     hint = gettext_noop("Wait for the answer; you will see it on this page.")
-
-
-class ErasureRequestClosed(Conflict):
-    code = "erasure_request_closed"
-    message = gettext_noop("This erasure request has already been decided.")
 
 
 # --- export ---------------------------------------------------------------------------------------------------
@@ -242,11 +239,11 @@ def erasure_request_create(*, user: User, reason: str = "") -> ErasureRequest:
 def erasure_request_carry_out(*, request_id: int, actor: User) -> AnonymiseResult:
     """An administrator anonymises the person who asked (rule: the same checks as any anonymisation)."""
     require_role(actor, Role.ADMIN)
-    request = ErasureRequest.objects.select_related("person").get(pk=request_id)
-    if request.status != ErasureRequest.Status.OPEN:
-        raise ErasureRequestClosed()
-    return person_anonymise(person=request.person, requested_by=actor,
-                            reason=f"erasure request #{request.pk}: {request.reason}".strip().rstrip(":"))
+    with transaction.atomic():  # locked, so a refusal cannot slip in between the check and the anonymisation
+        request = ErasureRequest.objects.select_for_update().select_related("person").get(pk=request_id)
+        check_erasure_transition(request.status, ErasureStatus.DONE)  # person_anonymise marks it done
+        return person_anonymise(person=request.person, requested_by=actor,
+                                reason=f"erasure request #{request.pk}: {request.reason}".strip().rstrip(":"))
 
 
 def erasure_request_refuse(*, request_id: int, actor: User, note: str) -> ErasureRequest:
@@ -256,8 +253,7 @@ def erasure_request_refuse(*, request_id: int, actor: User, note: str) -> Erasur
         raise ValueError("a refusal needs a note")
     with transaction.atomic():
         request = ErasureRequest.objects.select_for_update().get(pk=request_id)
-        if request.status != ErasureRequest.Status.OPEN:
-            raise ErasureRequestClosed()
+        check_erasure_transition(request.status, ErasureStatus.REFUSED)
         request.status, request.decided_at, request.decided_by = ErasureRequest.Status.REFUSED, timezone.now(), actor
         request.decision_note = note.strip()
         request.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])

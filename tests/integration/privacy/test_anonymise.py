@@ -14,13 +14,18 @@ from kezek.accounts.permissions import RoleRequired
 from kezek.appeals.models import Appeal
 from kezek.audit.models import AuditEvent
 from kezek.audit.selectors import audit_verify
-from kezek.domain.privacy import PersonHasLiveRecords, is_placeholder_iin
+from kezek.domain.privacy import ErasureRequestClosed, PersonHasLiveRecords, is_placeholder_iin
 from kezek.notifications.models import OutboxMessage
 from kezek.payments.models import StatementLine
 from kezek.payments.selectors import statement_intact
 from kezek.people.models import BenefitFact, LegalRepresentation, Person
 from kezek.privacy.models import Anonymisation
-from kezek.privacy.services import person_anonymise
+from kezek.privacy.services import (
+    erasure_request_carry_out,
+    erasure_request_create,
+    erasure_request_refuse,
+    person_anonymise,
+)
 from tests.factories.accounts import make_admin
 from tests.integration.privacy.conftest import live_application
 
@@ -97,3 +102,25 @@ def test_a_child_alone_can_be_anonymised_and_the_parent_keeps_their_identity(fam
     assert result.people == [family.child.pk]
     family.parent.refresh_from_db()
     assert not is_placeholder_iin(family.parent.iin) and User.objects.get(pk=family.account.pk).is_active
+
+
+def test_an_erasure_request_is_decided_once(family):
+    admin = make_admin()
+    refused = erasure_request_create(user=family.account, reason="please")
+    erasure_request_refuse(request_id=refused.pk, actor=admin, note="the child still attends a kindergarten")
+    refused.refresh_from_db()
+    assert (refused.status, refused.decision_note) == ("refused", "the child still attends a kindergarten")
+    assert AuditEvent.objects.filter(action="privacy.erasure.refuse", object_id=str(refused.pk)).count() == 1
+    for decide in (lambda: erasure_request_refuse(request_id=refused.pk, actor=admin, note="again"),
+                   lambda: erasure_request_carry_out(request_id=refused.pk, actor=admin)):
+        with pytest.raises(ErasureRequestClosed):
+            decide()
+    family.parent.refresh_from_db()
+    assert not is_placeholder_iin(family.parent.iin)  # a refused request erases nothing
+
+    done = erasure_request_create(user=family.account, reason="asked again")
+    erasure_request_carry_out(request_id=done.pk, actor=admin)
+    done.refresh_from_db()
+    assert done.status == "done"
+    with pytest.raises(ErasureRequestClosed):
+        erasure_request_refuse(request_id=done.pk, actor=admin, note="too late")

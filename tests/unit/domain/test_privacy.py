@@ -4,6 +4,8 @@ import pytest
 
 from kezek.domain.iin import is_valid_iin
 from kezek.domain.privacy import (
+    ErasureRequestClosed,
+    check_erasure_transition,
     PersonHasLiveRecords,
     generalised_birth_date,
     is_placeholder_iin,
@@ -48,3 +50,16 @@ def test_live_items_are_labelled_in_a_stable_order_and_the_error_lists_them():
     error = PersonHasLiveRecords(items=items)
     assert error.code == "person_has_live_records" and error.kind == "conflict"
     assert error.items == items and "application #12; application #3; voucher #7" in str(error)
+
+
+@pytest.mark.parametrize("target", ["done", "refused"])
+def test_an_open_erasure_request_is_decided_once(target):
+    check_erasure_transition("open", target)
+    for decided in ("done", "refused"):
+        with pytest.raises(ErasureRequestClosed):
+            check_erasure_transition(decided, target)
+
+
+def test_an_erasure_request_never_reopens():
+    with pytest.raises(ErasureRequestClosed):
+        check_erasure_transition("refused", "open")
