@@ -52,6 +52,11 @@ def person_household(*, person: Person) -> list[Person]:
     return [person, *person_children(person=person)]
 
 
+def erasure_requests_for_person(*, person: Person) -> list[ErasureRequest]:
+    """A person's erasure requests, newest first (the cabinet shows each with its decision)."""
+    return list(ErasureRequest.objects.filter(person=person).order_by("-created_at", "-pk"))
+
+
 def person_is_anonymised(*, person: Person) -> bool:
     return Anonymisation.objects.filter(person=person).exists()
 

@@ -13,7 +13,7 @@ from kezek.accounts.decorators import role_required
 from kezek.accounts.models import Role
 from kezek.core.errors import error_text
 from kezek.domain.errors import DomainError
-from kezek.privacy import services
+from kezek.privacy import selectors, services
 from kezek.privacy.forms import ErasureRequestForm
 from kezek.privacy.models import ErasureRequest
 
@@ -40,7 +40,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your request was sent. An administrator will erase your data or tell you why not yet."))
             return redirect("privacy:my-data")
-    requests = ErasureRequest.objects.filter(person=person).order_by("-created_at", "-pk")
+    requests = selectors.erasure_requests_for_person(person=person)
     open_request = next((r for r in requests if r.status == ErasureRequest.Status.OPEN), None)
     return render(request, "privacy/my_data.html", {"form": form, "requests": requests, "open_request": open_request})
 
